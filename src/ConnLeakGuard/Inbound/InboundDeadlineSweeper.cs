@@ -1,0 +1,157 @@
+using ConnLeakGuard.Configuration;
+using ConnLeakGuard.Telemetry;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace ConnLeakGuard.Inbound;
+
+/// <summary>
+/// Enforces the inbound limits that Kestrel has no setting for, by sweeping the open connections every
+/// <see cref="Period"/>: the request body and response deadlines, the maximum connection age with its
+/// grace period, and the first-request deadline of a connection that never sends a byte.
+/// </summary>
+/// <remarks>
+/// One sweep over all connections replaces a timer per request, the same trade Kestrel makes with its
+/// one-second heartbeat. A deadline therefore fires up to one period late.
+/// </remarks>
+internal sealed class InboundDeadlineSweeper : BackgroundService
+{
+    /// <summary>Sweep interval: the lateness bound of every deadline enforced here.</summary>
+    public static readonly TimeSpan Period = TimeSpan.FromMilliseconds(250);
+
+    // Suppressed limit log lines are summarised every this many sweeps (10 s).
+    private const int SuppressedSummaryEvery = 40;
+
+    private readonly InboundConnectionRegistry _registry;
+    private readonly IOptionsMonitor<GuardOptions> _options;
+    private readonly GuardMetrics _metrics;
+    private readonly LimitEventLog _limitLog;
+    private readonly TimeProvider _time;
+
+    public InboundDeadlineSweeper(
+        InboundConnectionRegistry registry,
+        IOptionsMonitor<GuardOptions> options,
+        GuardMetrics metrics,
+        LimitEventLog limitLog,
+        TimeProvider time)
+    {
+        _registry = registry;
+        _options = options;
+        _metrics = metrics;
+        _limitLog = limitLog;
+        _time = time;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, _time);
+        var sweeps = 0;
+
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            Sweep();
+
+            if (++sweeps % SuppressedSummaryEvery == 0)
+            {
+                _limitLog.FlushSuppressed();
+            }
+        }
+    }
+
+    /// <summary>Checks every open connection once.</summary>
+    internal void Sweep()
+    {
+        var limits = _options.CurrentValue.Inbound;
+        var now = _time.GetTimestamp();
+        var silentDeadlineTicks = ToTicks(limits.RequestHeadersTimeout + Period);
+
+        foreach (var connection in _registry.Snapshot())
+        {
+            CheckConnectionAge(connection, limits, now);
+
+            // Kestrel applies the keep-alive timeout until the first byte arrives. A connection that sends
+            // nothing would otherwise hold its socket for the keep-alive timeout instead of the headers timeout.
+            if (limits.Protocols == ListenerProtocols.Http1 && connection.RequestCount == 0
+                && now - connection.OpenedTimestamp > silentDeadlineTicks && connection.TryMarkAborted())
+            {
+                _metrics.ConnectionClosed(CloseReasons.RequestHeadersTimeout);
+                _limitLog.ConnectionRejected(CloseReasons.RequestHeadersTimeout, connection.ConnectionId, connection.RemoteEndPoint);
+                connection.Abort(CloseReasons.RequestHeadersTimeout);
+                continue;
+            }
+
+            foreach (var request in connection.GetActiveRequests())
+            {
+                CheckRequestDeadlines(request, now);
+            }
+        }
+    }
+
+    private void CheckConnectionAge(InboundConnection connection, InboundOptions limits, long now)
+    {
+        if (connection.CloseRequested)
+        {
+            if (now > connection.HardCloseDeadline && connection.TryMarkAborted())
+            {
+                connection.Abort("the grace period after a close request expired");
+            }
+
+            return;
+        }
+
+        if (now > connection.MaxAgeDeadline
+            && connection.TryRequestClose(now + ToTicks(limits.MaxConnectionAgeGracePeriod)))
+        {
+            _metrics.ConnectionClosed(CloseReasons.MaxConnectionAge);
+            _limitLog.ConnectionRejected(CloseReasons.MaxConnectionAge, connection.ConnectionId, connection.RemoteEndPoint);
+        }
+    }
+
+    private void CheckRequestDeadlines(InboundRequest request, long now)
+    {
+        var context = request.Context;
+        if (context is null)
+        {
+            return;
+        }
+
+        if (!request.BodyComplete && now > request.BodyDeadline && request.TryMarkBodyTimeout())
+        {
+            if (context.Response.HasStarted)
+            {
+                AbortStarted(request, CloseReasons.RequestBodyTimeout);
+            }
+            else
+            {
+                // Failing the pending body read makes the forwarder stop and cancel the upstream request;
+                // the request middleware then answers 408.
+                request.BodyReader?.CancelPendingRead();
+                request.UpstreamCancellation?.Cancel();
+            }
+
+            return;
+        }
+
+        if (now > request.ResponseDeadline && request.TryMarkResponseTimeout())
+        {
+            if (context.Response.HasStarted || request.UpstreamCancellation is not { } upstream)
+            {
+                AbortStarted(request, CloseReasons.ResponseTimeout);
+            }
+            else
+            {
+                upstream.Cancel();
+            }
+        }
+    }
+
+    private void AbortStarted(InboundRequest request, string reason)
+    {
+        // Once the status line is sent, only an abort tells the client that the response is incomplete.
+        _metrics.ConnectionClosed(reason);
+        _limitLog.ConnectionRejected(reason, request.Connection.ConnectionId, request.Connection.RemoteEndPoint);
+        request.Context?.Abort();
+    }
+
+    private long ToTicks(TimeSpan duration) => (long)(duration.TotalSeconds * _time.TimestampFrequency);
+}

@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+
+namespace ConnLeakGuard.Inbound;
+
+/// <summary>
+/// Deadlines and progress of one in-flight request, read by <see cref="InboundDeadlineSweeper"/>.
+/// An HTTP/1.1 connection reuses one instance for all its requests; HTTP/2 allocates one per stream.
+/// </summary>
+/// <remarks>
+/// Fields are written by the request's own flow and read by the sweeper without locks. Deadlines are
+/// <see cref="TimeProvider.GetTimestamp"/> values, with <see cref="long.MaxValue"/> meaning none.
+/// </remarks>
+internal sealed class InboundRequest
+{
+    private int _timeoutReason;
+
+    public InboundRequest(InboundConnection connection)
+    {
+        Connection = connection;
+    }
+
+    /// <summary>The connection carrying the request.</summary>
+    public InboundConnection Connection { get; }
+
+    /// <summary>The request; null between requests.</summary>
+    public volatile HttpContext? Context;
+
+    /// <summary>Timestamp by which the whole request body must have been read.</summary>
+    public long BodyDeadline = long.MaxValue;
+
+    /// <summary>Timestamp by which the whole response must have been written.</summary>
+    public long ResponseDeadline = long.MaxValue;
+
+    /// <summary>What the request is doing now.</summary>
+    public volatile InboundPhase Phase;
+
+    /// <summary>Set once the request body has been read to its end.</summary>
+    public volatile bool BodyComplete;
+
+    /// <summary>
+    /// Cancels the upstream call when a deadline expires before the response starts; set by the outbound
+    /// handler for the duration of the call.
+    /// </summary>
+    public volatile CancellationTokenSource? UpstreamCancellation;
+
+    /// <summary>Kestrel's own body reader, whose pending read is cancelled when the body deadline expires.</summary>
+    public volatile PipeReader? BodyReader;
+
+    /// <summary>The limit that timed the request out, or null.</summary>
+    public string? TimeoutReason => _timeoutReason switch
+    {
+        1 => Telemetry.CloseReasons.RequestBodyTimeout,
+        2 => Telemetry.CloseReasons.ResponseTimeout,
+        _ => null,
+    };
+
+    /// <summary>Marks the request as timed out by the body deadline; returns false if already marked.</summary>
+    public bool TryMarkBodyTimeout() => Interlocked.CompareExchange(ref _timeoutReason, 1, 0) == 0;
+
+    /// <summary>Marks the request as timed out by the response deadline; returns false if already marked.</summary>
+    public bool TryMarkResponseTimeout() => Interlocked.CompareExchange(ref _timeoutReason, 2, 0) == 0;
+
+    /// <summary>Prepares the instance for the next request on the same connection.</summary>
+    public void Reset(HttpContext context, long bodyDeadline, long responseDeadline)
+    {
+        _timeoutReason = 0;
+        BodyComplete = bodyDeadline == long.MaxValue;
+        BodyDeadline = bodyDeadline;
+        ResponseDeadline = responseDeadline;
+        UpstreamCancellation = null;
+        BodyReader = null;
+        Context = context;
+    }
+
+    /// <summary>Clears the request once its response is complete.</summary>
+    public void Clear()
+    {
+        Context = null;
+        UpstreamCancellation = null;
+        BodyReader = null;
+        BodyDeadline = long.MaxValue;
+        ResponseDeadline = long.MaxValue;
+    }
+}

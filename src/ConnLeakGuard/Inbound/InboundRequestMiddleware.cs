@@ -1,0 +1,246 @@
+using System.Runtime.CompilerServices;
+using ConnLeakGuard.Configuration;
+using ConnLeakGuard.Telemetry;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
+
+namespace ConnLeakGuard.Inbound;
+
+/// <summary>
+/// Per-request inbound limits, first in the proxy pipeline: the per-header size cap, the announced body
+/// size, maximum requests per connection, the request body and response deadlines with their per-route
+/// relaxations, and the translation of a guard timeout into 408 or 504.
+/// </summary>
+internal sealed class InboundRequestMiddleware
+{
+    private static readonly object s_bodyStreamKey = new();
+
+    private readonly RequestDelegate _next;
+    private readonly IOptionsMonitor<GuardOptions> _options;
+    private readonly GuardMetrics _metrics;
+    private readonly LimitEventLog _limitLog;
+    private readonly TimeProvider _time;
+    private readonly ConditionalWeakTable<RouteConfig, RouteLimits> _routeLimits = [];
+
+    public InboundRequestMiddleware(
+        RequestDelegate next,
+        IOptionsMonitor<GuardOptions> options,
+        GuardMetrics metrics,
+        LimitEventLog limitLog,
+        TimeProvider time)
+    {
+        _next = next;
+        _options = options;
+        _metrics = metrics;
+        _limitLog = limitLog;
+        _time = time;
+    }
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var limits = _options.CurrentValue.Inbound;
+        var connection = GetConnection(context);
+        if (connection is null)
+        {
+            // Only proxy-listener connections carry guard state; nothing else reaches this pipeline.
+            await _next(context);
+            return;
+        }
+
+        var count = connection.CountRequest();
+        connection.Protocol ??= context.Request.Protocol;
+        if (limits.MaxRequestsPerConnection is { } maxRequests && count >= maxRequests
+            && connection.TryRequestClose(HardCloseDeadline(limits)))
+        {
+            _metrics.ConnectionClosed(CloseReasons.MaxRequestsPerConnection);
+        }
+
+        if (RejectOversizedRequest(context, connection, limits))
+        {
+            return;
+        }
+
+        var request = BeginRequest(context, connection, limits);
+        try
+        {
+            await _next(context);
+        }
+        finally
+        {
+            EndRequest(context, connection, request);
+        }
+    }
+
+    private bool RejectOversizedRequest(HttpContext context, InboundConnection connection, InboundOptions limits)
+    {
+        // Kestrel caps the total header size and count; only the size of a single header line is the guard's.
+        if (limits.MaxRequestHeaderSize < limits.MaxRequestHeadersTotalSize && HasOversizedHeader(context.Request.Headers, limits.MaxRequestHeaderSize))
+        {
+            Reject(context, connection, CloseReasons.MaxRequestHeaderSize, StatusCodes.Status431RequestHeaderFieldsTooLarge);
+            return true;
+        }
+
+        // Kestrel checks Content-Length against the cap only when the body is first read, after the upstream
+        // has already received the headers. Checking here keeps a rejected request away from the upstream.
+        if (limits.MaxRequestBodySize is { } maxBody && context.Request.ContentLength > maxBody)
+        {
+            Reject(context, connection, CloseReasons.MaxRequestBodySize, StatusCodes.Status413PayloadTooLarge);
+            return true;
+        }
+
+        return false;
+    }
+
+    private static bool HasOversizedHeader(IHeaderDictionary headers, long maxLineSize)
+    {
+        foreach (var header in headers)
+        {
+            foreach (var value in header.Value)
+            {
+                // A header line is "name: value"; the two bytes of the separator count like nginx counts them.
+                if (header.Key.Length + 2 + (value?.Length ?? 0) > maxLineSize)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private void Reject(HttpContext context, InboundConnection connection, string reason, int status)
+    {
+        context.Response.StatusCode = status;
+        context.Response.Headers.Connection = "close";
+
+        _metrics.RequestRejected(reason, status);
+        _metrics.ConnectionClosed(reason);
+        _limitLog.RequestRejected(reason, status, connection.ConnectionId, connection.RemoteEndPoint);
+    }
+
+    private InboundRequest BeginRequest(HttpContext context, InboundConnection connection, InboundOptions limits)
+    {
+        var now = _time.GetTimestamp();
+        var routeLimits = GetRouteLimits(context);
+        var isHttp1 = HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol);
+
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var isUpgrade = upgrade is { IsUpgradableRequest: true };
+        var hasBody = !isUpgrade && context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: true };
+
+        var bodyDeadline = hasBody ? Deadline(now, limits.RequestBodyTimeout) : long.MaxValue;
+        var responseTimeout = routeLimits.ResponseTimeout ?? limits.ResponseTimeout;
+        var responseDeadline = isUpgrade ? long.MaxValue : Deadline(now, responseTimeout);
+
+        if (routeLimits.HasMinResponseDataRate && isHttp1
+            && context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rateFeature)
+        {
+            rateFeature.MinDataRate = routeLimits.MinResponseDataRate is { } rate
+                ? new MinDataRate(rate, limits.MinResponseDataRateGracePeriod)
+                : null;
+        }
+
+        InboundRequest request;
+        if (isHttp1)
+        {
+            request = connection.Http1Request;
+        }
+        else
+        {
+            request = new InboundRequest(connection);
+            connection.AddStream(request);
+        }
+
+        request.Reset(context, bodyDeadline, responseDeadline);
+        request.Phase = isUpgrade ? InboundPhase.Upgraded : hasBody ? InboundPhase.ReadingBody : InboundPhase.WaitingOnUpstream;
+        connection.LastActivityTimestamp = now;
+
+        if (hasBody)
+        {
+            request.BodyReader = context.Request.BodyReader;
+            var bodyStream = GetBodyStream(context, isHttp1);
+            bodyStream.Attach(context.Request.Body, request);
+            context.Request.Body = bodyStream;
+        }
+
+        context.Response.OnStarting(static state =>
+        {
+            ((InboundRequest)state).Phase = InboundPhase.WritingResponse;
+            return Task.CompletedTask;
+        }, request);
+
+        return request;
+    }
+
+    private void EndRequest(HttpContext context, InboundConnection connection, InboundRequest request)
+    {
+        if (request.TimeoutReason is { } reason && !context.Response.HasStarted)
+        {
+            // The deadline fired before the response started, so the client gets a status instead of a reset.
+            var status = reason == CloseReasons.RequestBodyTimeout ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
+            context.Response.StatusCode = status;
+            context.Response.Headers.Connection = "close";
+            _metrics.RequestRejected(reason, status);
+            _metrics.ConnectionClosed(reason);
+            _limitLog.RequestRejected(reason, status, connection.ConnectionId, connection.RemoteEndPoint);
+        }
+
+        if (context.Request.Body is TrackedRequestBodyStream bodyStream)
+        {
+            bodyStream.Detach();
+        }
+
+        request.Clear();
+        connection.LastActivityTimestamp = _time.GetTimestamp();
+        if (!ReferenceEquals(request, connection.Http1Request))
+        {
+            connection.RemoveStream(request);
+        }
+    }
+
+    private static TrackedRequestBodyStream GetBodyStream(HttpContext context, bool isHttp1)
+    {
+        if (!isHttp1 || context.Features.Get<IConnectionItemsFeature>()?.Items is not { } items)
+        {
+            return new TrackedRequestBodyStream();
+        }
+
+        if (items.TryGetValue(s_bodyStreamKey, out var existing) && existing is TrackedRequestBodyStream reused)
+        {
+            return reused;
+        }
+
+        var created = new TrackedRequestBodyStream();
+        items[s_bodyStreamKey] = created;
+        return created;
+    }
+
+    private RouteLimits GetRouteLimits(HttpContext context)
+    {
+        var route = context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>()?.Config;
+        if (route is null)
+        {
+            return RouteLimits.None;
+        }
+
+        // Route configs are immutable and replaced on reload, so caching by instance never serves stale values.
+        return _routeLimits.GetValue(route, static config => RouteLimits.Parse(config, []));
+    }
+
+    private long Deadline(long now, TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : now + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
+
+    private long HardCloseDeadline(InboundOptions limits) => Deadline(_time.GetTimestamp(), limits.MaxConnectionAgeGracePeriod);
+
+    private static InboundConnection? GetConnection(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items is { } items
+        && items.TryGetValue(InboundConnectionMiddleware.ItemKey, out var value)
+            ? value as InboundConnection
+            : null;
+}

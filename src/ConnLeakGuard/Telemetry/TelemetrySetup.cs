@@ -1,0 +1,80 @@
+using ConnLeakGuard.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace ConnLeakGuard.Telemetry;
+
+/// <summary>Registers logging (Serilog), metrics (OpenTelemetry with the Prometheus exporter) and tracing.</summary>
+internal static class TelemetrySetup
+{
+    /// <summary>Meters exported on <c>/metrics</c> besides the guard's own.</summary>
+    public static readonly string[] BuiltInMeters =
+    [
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Http.Connections",
+        "System.Net.Http",
+        "System.Net.NameResolution",
+        "System.Runtime",
+    ];
+
+    /// <summary>Adds logging, metrics and tracing.</summary>
+    public static WebApplicationBuilder AddGuardTelemetry(this WebApplicationBuilder builder, GuardOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(options);
+
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .Enrich.FromLogContext();
+
+            if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
+            {
+                _ = options.LogFormat == LogFormat.Text
+                    ? logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+                    : logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        });
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<GuardMetrics>();
+        builder.Services.AddSingleton<LimitEventLog>();
+        builder.Services.AddSingleton<KestrelCloseReasonBridge>();
+
+        var otel = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("connleakguard"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(GuardMetrics.MeterName)
+                .AddMeter(BuiltInMeters)
+                .AddRuntimeInstrumentation()
+                .AddProcessInstrumentation()
+                .AddPrometheusExporter());
+
+        // Traces leave the process only when an OTLP endpoint is configured; W3C traceparent propagation to
+        // the upstream happens in any case through HttpClient's built-in propagator.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            otel.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddOtlpExporter());
+        }
+
+        return builder;
+    }
+
+    /// <summary>Starts the listeners that feed the guard's meter from Kestrel's.</summary>
+    public static WebApplication StartGuardTelemetry(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.Services.GetRequiredService<KestrelCloseReasonBridge>();
+        return app;
+    }
+}
