@@ -33,14 +33,6 @@ internal sealed class GuardOptionsValidator : IValidateOptions<GuardOptions>
                 $"must not exceed ConnLeakGuard:Inbound:MaxRequestHeadersTotalSize ({ByteSizeParser.Format(inbound.MaxRequestHeadersTotalSize)})");
         }
 
-        if (inbound.MaxConnectionsPerClientIp is { } perIp && inbound.MaxConcurrentConnections is { } global && perIp > global)
-        {
-            yield return new ConfigurationProblem(
-                "ConnLeakGuard:Inbound:MaxConnectionsPerClientIp",
-                perIp.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                $"must not exceed ConnLeakGuard:Inbound:MaxConcurrentConnections ({global})");
-        }
-
         foreach (var problem in ListenUrl.Validate("ConnLeakGuard:Inbound:Urls", inbound.Urls))
         {
             yield return problem;

@@ -1,5 +1,6 @@
 using ConnLeakGuard.Configuration;
 using ConnLeakGuard.Telemetry;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -7,8 +8,9 @@ namespace ConnLeakGuard.Inbound;
 
 /// <summary>
 /// Enforces the inbound limits that Kestrel has no setting for, by sweeping the open connections every
-/// <see cref="Period"/>: the request body and response deadlines, the maximum connection age with its
-/// grace period, and the first-request deadline of a connection that never sends a byte.
+/// <see cref="Period"/>: the request body and response deadlines, the minimum response rate of a reader
+/// that stalls, the maximum connection age with its grace period, and the first-request deadline of a
+/// connection that never sends a byte.
 /// </summary>
 /// <remarks>
 /// One sweep over all connections replaces a timer per request, the same trade Kestrel makes with its
@@ -64,6 +66,7 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
         var limits = _options.CurrentValue.Inbound;
         var now = _time.GetTimestamp();
         var silentDeadlineTicks = ToTicks(limits.RequestHeadersTimeout + Period);
+        var responseGraceTicks = ToTicks(limits.MinResponseDataRateGracePeriod);
 
         foreach (var connection in _registry.Snapshot())
         {
@@ -83,6 +86,10 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
             foreach (var request in connection.GetActiveRequests())
             {
                 CheckRequestDeadlines(request, now);
+                if (request.Context is { } context)
+                {
+                    CheckResponseProgress(request, context, now, responseGraceTicks);
+                }
             }
         }
     }
@@ -143,6 +150,40 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
                 upstream.Cancel();
             }
         }
+    }
+
+    // Cuts a reader that has let a response write wait for a whole grace period while accepting fewer bytes
+    // than the minimum rate allows; restarts the measurement window whenever no write is waiting.
+    private void CheckResponseProgress(InboundRequest request, HttpContext context, long now, long graceTicks)
+    {
+        if (request.MinResponseDataRate is not { } rate || !context.Response.HasStarted)
+        {
+            return;
+        }
+
+        var written = Interlocked.Read(ref request.ResponseBytesWritten);
+        if (Volatile.Read(ref request.WritePendingSince) == 0)
+        {
+            request.RateWindowStart = now;
+            request.RateWindowBytes = written;
+            return;
+        }
+
+        var elapsed = now - request.RateWindowStart;
+        if (elapsed < graceTicks)
+        {
+            return;
+        }
+
+        var required = rate * elapsed / _time.TimestampFrequency;
+        if (written - request.RateWindowBytes < required && request.TryMarkSlowReader())
+        {
+            AbortStarted(request, CloseReasons.MinResponseDataRate);
+            return;
+        }
+
+        request.RateWindowStart = now;
+        request.RateWindowBytes = written;
     }
 
     private void AbortStarted(InboundRequest request, string reason)

@@ -44,6 +44,21 @@ internal sealed class InboundRequest
     /// </summary>
     public volatile CancellationTokenSource? UpstreamCancellation;
 
+    /// <summary>Bytes of the response accepted by the connection so far.</summary>
+    public long ResponseBytesWritten;
+
+    /// <summary>Timestamp at which the current blocked write started, or 0 when no write is waiting.</summary>
+    public long WritePendingSince;
+
+    /// <summary>Start of the window over which response progress is measured.</summary>
+    public long RateWindowStart;
+
+    /// <summary><see cref="ResponseBytesWritten"/> at <see cref="RateWindowStart"/>.</summary>
+    public long RateWindowBytes;
+
+    /// <summary>Minimum response rate for this request in bytes per second, or null when off.</summary>
+    public long? MinResponseDataRate;
+
     /// <summary>Kestrel's own body reader, whose pending read is cancelled when the body deadline expires.</summary>
     public volatile PipeReader? BodyReader;
 
@@ -52,6 +67,7 @@ internal sealed class InboundRequest
     {
         1 => Telemetry.CloseReasons.RequestBodyTimeout,
         2 => Telemetry.CloseReasons.ResponseTimeout,
+        3 => Telemetry.CloseReasons.MinResponseDataRate,
         _ => null,
     };
 
@@ -61,9 +77,27 @@ internal sealed class InboundRequest
     /// <summary>Marks the request as timed out by the response deadline; returns false if already marked.</summary>
     public bool TryMarkResponseTimeout() => Interlocked.CompareExchange(ref _timeoutReason, 2, 0) == 0;
 
-    /// <summary>Prepares the instance for the next request on the same connection.</summary>
-    public void Reset(HttpContext context, long bodyDeadline, long responseDeadline)
+    /// <summary>Records that a response write has started.</summary>
+    public void BeginWrite(long timestamp) => Volatile.Write(ref WritePendingSince, timestamp);
+
+    /// <summary>Records that a response write of <paramref name="bytes"/> has been accepted.</summary>
+    public void EndWrite(int bytes)
     {
+        Volatile.Write(ref WritePendingSince, 0);
+        Interlocked.Add(ref ResponseBytesWritten, bytes);
+    }
+
+    /// <summary>Marks the request as cut for a stalled reader; returns false if already marked.</summary>
+    public bool TryMarkSlowReader() => Interlocked.CompareExchange(ref _timeoutReason, 3, 0) == 0;
+
+    /// <summary>Prepares the instance for the next request on the same connection.</summary>
+    public void Reset(HttpContext context, long bodyDeadline, long responseDeadline, long? minResponseDataRate, long now)
+    {
+        ResponseBytesWritten = 0;
+        WritePendingSince = 0;
+        RateWindowStart = now;
+        RateWindowBytes = 0;
+        MinResponseDataRate = minResponseDataRate;
         _timeoutReason = 0;
         BodyComplete = bodyDeadline == long.MaxValue;
         BodyDeadline = bodyDeadline;

@@ -20,6 +20,7 @@ namespace ConnLeakGuard.Inbound;
 internal sealed class InboundRequestMiddleware
 {
     private static readonly object s_bodyStreamKey = new();
+    private static readonly object s_responseStreamKey = new();
 
     private readonly RequestDelegate _next;
     private readonly IOptionsMonitor<GuardOptions> _options;
@@ -138,10 +139,11 @@ internal sealed class InboundRequestMiddleware
         var responseTimeout = routeLimits.ResponseTimeout ?? limits.ResponseTimeout;
         var responseDeadline = isUpgrade ? long.MaxValue : Deadline(now, responseTimeout);
 
+        var minResponseRate = routeLimits.HasMinResponseDataRate ? routeLimits.MinResponseDataRate : limits.MinResponseDataRate;
         if (routeLimits.HasMinResponseDataRate && isHttp1
             && context.Features.Get<IHttpMinResponseDataRateFeature>() is { } rateFeature)
         {
-            rateFeature.MinDataRate = routeLimits.MinResponseDataRate is { } rate
+            rateFeature.MinDataRate = minResponseRate is { } rate
                 ? new MinDataRate(rate, limits.MinResponseDataRateGracePeriod)
                 : null;
         }
@@ -157,16 +159,23 @@ internal sealed class InboundRequestMiddleware
             connection.AddStream(request);
         }
 
-        request.Reset(context, bodyDeadline, responseDeadline);
+        request.Reset(context, bodyDeadline, responseDeadline, isUpgrade ? null : minResponseRate, now);
         request.Phase = isUpgrade ? InboundPhase.Upgraded : hasBody ? InboundPhase.ReadingBody : InboundPhase.WaitingOnUpstream;
         connection.LastActivityTimestamp = now;
 
         if (hasBody)
         {
             request.BodyReader = context.Request.BodyReader;
-            var bodyStream = GetBodyStream(context, isHttp1);
+            var bodyStream = GetConnectionStream(context, isHttp1, s_bodyStreamKey, static () => new TrackedRequestBodyStream());
             bodyStream.Attach(context.Request.Body, request);
             context.Request.Body = bodyStream;
+        }
+
+        if (!isUpgrade)
+        {
+            var responseStream = GetConnectionStream(context, isHttp1, s_responseStreamKey, () => new TrackedResponseBodyStream(_time));
+            responseStream.Attach(context.Response.Body, request);
+            context.Response.Body = responseStream;
         }
 
         context.Response.OnStarting(static state =>
@@ -196,6 +205,11 @@ internal sealed class InboundRequestMiddleware
             bodyStream.Detach();
         }
 
+        if (context.Response.Body is TrackedResponseBodyStream responseStream)
+        {
+            responseStream.Detach();
+        }
+
         request.Clear();
         connection.LastActivityTimestamp = _time.GetTimestamp();
         if (!ReferenceEquals(request, connection.Http1Request))
@@ -204,20 +218,22 @@ internal sealed class InboundRequestMiddleware
         }
     }
 
-    private static TrackedRequestBodyStream GetBodyStream(HttpContext context, bool isHttp1)
+    // Returns the connection's reusable wrapper for HTTP/1.1, or a new one for an HTTP/2 stream.
+    private static T GetConnectionStream<T>(HttpContext context, bool isHttp1, object key, Func<T> create)
+        where T : Stream
     {
         if (!isHttp1 || context.Features.Get<IConnectionItemsFeature>()?.Items is not { } items)
         {
-            return new TrackedRequestBodyStream();
+            return create();
         }
 
-        if (items.TryGetValue(s_bodyStreamKey, out var existing) && existing is TrackedRequestBodyStream reused)
+        if (items.TryGetValue(key, out var existing) && existing is T reused)
         {
             return reused;
         }
 
-        var created = new TrackedRequestBodyStream();
-        items[s_bodyStreamKey] = created;
+        var created = create();
+        items[key] = created;
         return created;
     }
 

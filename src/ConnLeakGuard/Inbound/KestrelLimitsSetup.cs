@@ -11,6 +11,9 @@ namespace ConnLeakGuard.Inbound;
 /// </summary>
 internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOptions>
 {
+    // Kestrel's heartbeat interval, fixed in Kestrel and not configurable.
+    private static readonly TimeSpan KestrelHeartbeat = TimeSpan.FromSeconds(1);
+
     private readonly IOptionsMonitor<GuardOptions> _options;
     private readonly InboundConnectionMiddleware _connectionMiddleware;
     private readonly AdminConnectionMarker _adminMarker;
@@ -61,8 +64,8 @@ internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOption
     /// <summary>Copies the inbound limits onto <paramref name="limits"/>.</summary>
     internal static void Apply(KestrelServerLimits limits, InboundOptions inbound)
     {
-        limits.RequestHeadersTimeout = inbound.RequestHeadersTimeout;
-        limits.KeepAliveTimeout = inbound.KeepAliveTimeout;
+        limits.RequestHeadersTimeout = CompensateHeartbeat(inbound.RequestHeadersTimeout);
+        limits.KeepAliveTimeout = CompensateHeartbeat(inbound.KeepAliveTimeout);
         limits.MaxRequestLineSize = checked((int)inbound.MaxRequestLineSize);
         limits.MaxRequestHeadersTotalSize = checked((int)inbound.MaxRequestHeadersTotalSize);
         limits.MaxRequestHeaderCount = inbound.MaxRequestHeaderCount;
@@ -82,6 +85,17 @@ internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOption
         limits.Http2.MaxStreamsPerConnection = inbound.Http2.MaxStreamsPerConnection;
         limits.Http2.KeepAlivePingDelay = inbound.Http2.KeepAlivePingDelay == Timeout.InfiniteTimeSpan ? TimeSpan.MaxValue : inbound.Http2.KeepAlivePingDelay;
         limits.Http2.KeepAlivePingTimeout = inbound.Http2.KeepAlivePingTimeout;
+    }
+
+    /// <summary>
+    /// Kestrel checks these timeouts on its one-second heartbeat and adds one heartbeat of slack, so a
+    /// connection would close between one and two seconds after the configured value. Subtracting the
+    /// slack (at most half the timeout) makes it close within one second after the configured value.
+    /// </summary>
+    internal static TimeSpan CompensateHeartbeat(TimeSpan timeout)
+    {
+        var slack = TimeSpan.FromTicks(Math.Min(KestrelHeartbeat.Ticks, timeout.Ticks / 2));
+        return timeout - slack;
     }
 
     private static HttpProtocols ToKestrel(ListenerProtocols protocols) => protocols switch

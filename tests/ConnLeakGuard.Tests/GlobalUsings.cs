@@ -1,0 +1,3 @@
+global using Microsoft.AspNetCore.Http;
+global using ConnLeakGuard.Tests.Infrastructure;
+global using Xunit;
