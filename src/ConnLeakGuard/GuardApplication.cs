@@ -37,7 +37,7 @@ internal static class GuardApplication
 
         builder.AddGuardConfiguration(options);
         builder.AddGuardTelemetry(options);
-        builder.AddGuardInbound();
+        builder.AddGuardInbound(options);
         builder.AddGuardOutbound();
         builder.AddGuardLifecycle(options);
 

@@ -1,5 +1,5 @@
-using ConnLeakGuard.Lifecycle;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -8,9 +8,35 @@ namespace ConnLeakGuard.Admin;
 /// <summary>Serves the admin endpoints on the admin listener only.</summary>
 internal static class AdminSetup
 {
+    /// <summary>Health check tag of the checks behind <c>/healthz/live</c>.</summary>
+    public const string LiveTag = "live";
+
+    /// <summary>Health check tag of the checks behind <c>/healthz/ready</c>.</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Registers the liveness heartbeat and the health checks: <c>heartbeat</c> for liveness, <c>drain</c>
+    /// (<see cref="Lifecycle.GuardReadiness"/>) and <c>proxy_config</c> for readiness.
+    /// </summary>
+    public static IServiceCollection AddGuardHealth(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddSingleton<LivenessHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<LivenessHeartbeat>());
+
+        // A check that takes longer than a probe's timeout is reported unhealthy instead of hanging the probe.
+        var checkTimeout = TimeSpan.FromSeconds(2);
+        services.AddHealthChecks()
+            .AddCheck<LivenessHealthCheck>("heartbeat", tags: [LiveTag], timeout: checkTimeout)
+            .AddCheck<DrainReadinessHealthCheck>("drain", tags: [ReadyTag], timeout: checkTimeout)
+            .AddCheck<ProxyConfigHealthCheck>("proxy_config", tags: [ReadyTag], timeout: checkTimeout);
+        return services;
+    }
+
     /// <summary>
     /// Branches admin-listener requests into their own pipeline before any proxy routing, so admin endpoints
-    /// are never proxied and the proxy port never serves them.
+    /// are never proxied, never see the proxy's per-request limits, and the proxy port never serves them.
     /// </summary>
     public static WebApplication UseGuardAdmin(this WebApplication app)
     {
@@ -22,10 +48,16 @@ internal static class AdminSetup
             admin.UseRouting();
             admin.UseEndpoints(endpoints =>
             {
-                endpoints.MapGet("/healthz/live", static () => Results.Text("live\n"));
-                endpoints.MapGet("/healthz/ready", static (GuardReadiness readiness) => readiness.IsReady
-                    ? Results.Text("ready\n")
-                    : Results.Text($"not ready: {readiness.Reason}\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+                endpoints.MapHealthChecks("/healthz/live", new HealthCheckOptions
+                {
+                    Predicate = static registration => registration.Tags.Contains(LiveTag),
+                    ResponseWriter = HealthResponseWriter.For("live"),
+                });
+                endpoints.MapHealthChecks("/healthz/ready", new HealthCheckOptions
+                {
+                    Predicate = static registration => registration.Tags.Contains(ReadyTag),
+                    ResponseWriter = HealthResponseWriter.For("ready"),
+                });
             });
             admin.Run(static context =>
             {

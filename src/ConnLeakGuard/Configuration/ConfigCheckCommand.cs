@@ -60,7 +60,7 @@ internal static class ConfigCheckCommand
     private static async Task WriteLimitsAsync(TextWriter output, GuardOptions options)
     {
         var rows = GuardOptionsBinder.EnumerateSettings(options)
-            .Select(setting => (setting.Key, Value: GuardOptionsBinder.FormatValue(setting.Property.GetValue(setting.Owner)), Range: DescribeRange(setting.Property)))
+            .Select(setting => (setting.Key, Value: FormatSetting(setting.Property, setting.Owner), Range: DescribeRange(setting.Property)))
             .ToList();
 
         var keyWidth = rows.Max(r => r.Key.Length);
@@ -101,6 +101,13 @@ internal static class ConfigCheckCommand
 
             await output.WriteLineAsync();
         }
+    }
+
+    // An unset text setting is "(none)"; an unset limit is "off".
+    private static string FormatSetting(PropertyInfo property, object owner)
+    {
+        var value = property.GetValue(owner);
+        return value is null && property.PropertyType == typeof(string) ? "(none)" : GuardOptionsBinder.FormatValue(value);
     }
 
     private static string DescribeRange(PropertyInfo property)

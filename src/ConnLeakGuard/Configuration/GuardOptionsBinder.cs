@@ -24,7 +24,29 @@ internal static class GuardOptionsBinder
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(options);
 
-        BindObject(section, options, GuardOptions.SectionName, options);
+        BindObject(section, options, GuardOptions.SectionName, options.Problems, options.DisabledLimits);
+    }
+
+    /// <summary>
+    /// Binds one setting of <paramref name="target"/> by property name, as used for per-cluster metadata;
+    /// returns false and adds a problem when the name is unknown or the value invalid.
+    /// </summary>
+    public static bool TryBindSetting(object target, string propertyName, string text, string key, List<ConfigurationProblem> problems, List<string> disabledLimits)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(problems);
+
+        var property = GetSettingProperties(target.GetType()).FirstOrDefault(p => string.Equals(p.Name, propertyName, StringComparison.OrdinalIgnoreCase));
+        if (property is null || IsSubsection(property.PropertyType))
+        {
+            var known = string.Join(", ", GetSettingProperties(target.GetType()).Select(p => p.Name));
+            problems.Add(new ConfigurationProblem(key, text, $"unknown setting; the settings are: {known}"));
+            return false;
+        }
+
+        var before = problems.Count;
+        BindValue(key, text, target, property, problems, disabledLimits);
+        return problems.Count == before;
     }
 
     /// <summary>Returns the (key, property) pairs of every setting, for tables and documentation checks.</summary>
@@ -64,7 +86,7 @@ internal static class GuardOptionsBinder
         _ => value.ToString() ?? string.Empty,
     };
 
-    private static void BindObject(IConfiguration section, object target, string prefix, GuardOptions root)
+    private static void BindObject(IConfiguration section, object target, string prefix, List<ConfigurationProblem> problems, List<string> disabledLimits)
     {
         var properties = GetSettingProperties(target.GetType()).ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
 
@@ -74,27 +96,27 @@ internal static class GuardOptionsBinder
             if (!properties.TryGetValue(child.Key, out var property))
             {
                 var known = string.Join(", ", properties.Keys);
-                root.Problems.Add(new ConfigurationProblem(key, null, $"unknown setting; the settings in {prefix} are: {known}"));
+                problems.Add(new ConfigurationProblem(key, child.Value, $"unknown setting; the settings in {prefix} are: {known}"));
                 continue;
             }
 
             if (IsSubsection(property.PropertyType))
             {
-                BindObject(child, property.GetValue(target)!, key, root);
+                BindObject(child, property.GetValue(target)!, key, problems, disabledLimits);
                 continue;
             }
 
             if (child.Value is null)
             {
-                root.Problems.Add(new ConfigurationProblem(key, null, "expected a value, found a section"));
+                problems.Add(new ConfigurationProblem(key, null, "expected a value, found a section"));
                 continue;
             }
 
-            BindValue(key, child.Value, target, property, root);
+            BindValue(key, child.Value, target, property, problems, disabledLimits);
         }
     }
 
-    private static void BindValue(string key, string text, object target, PropertyInfo property, GuardOptions root)
+    private static void BindValue(string key, string text, object target, PropertyInfo property, List<ConfigurationProblem> problems, List<string> disabledLimits)
     {
         var setting = property.GetCustomAttribute<SettingAttribute>();
         var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
@@ -103,25 +125,25 @@ internal static class GuardOptionsBinder
         {
             if (!setting.AllowOff)
             {
-                root.Problems.Add(new ConfigurationProblem(key, text, $"this limit cannot be switched off; allowed range {DescribeRange(setting)}"));
+                problems.Add(new ConfigurationProblem(key, text, $"this limit cannot be switched off; allowed range {DescribeRange(setting)}"));
                 return;
             }
 
             property.SetValue(target, type == typeof(TimeSpan) ? Timeout.InfiniteTimeSpan : null);
-            root.DisabledLimits.Add(key);
+            disabledLimits.Add(key);
             return;
         }
 
         if (!TryParse(type, text, out var value, out var error))
         {
             var range = setting is null ? string.Empty : $"; allowed range {DescribeRange(setting)}";
-            root.Problems.Add(new ConfigurationProblem(key, text, error + range));
+            problems.Add(new ConfigurationProblem(key, text, error + range));
             return;
         }
 
         if (setting is not null && !IsInRange(type, value!, setting))
         {
-            root.Problems.Add(new ConfigurationProblem(key, text, $"out of range; allowed range {DescribeRange(setting)}"));
+            problems.Add(new ConfigurationProblem(key, text, $"out of range; allowed range {DescribeRange(setting)}"));
             return;
         }
 

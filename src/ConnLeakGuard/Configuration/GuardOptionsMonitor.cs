@@ -68,6 +68,8 @@ internal sealed partial class GuardOptionsMonitor : IOptionsMonitor<GuardOptions
         WarnRestartRequired("ConnLeakGuard:Inbound:Protocols", previous.Inbound.Protocols.ToString(), next.Inbound.Protocols.ToString());
         WarnRestartRequired("ConnLeakGuard:Admin:Urls", previous.Admin.Urls, next.Admin.Urls);
         WarnRestartRequired("ConnLeakGuard:LogFormat", previous.LogFormat.ToString(), next.LogFormat.ToString());
+        WarnRestartRequired("ConnLeakGuard:Inbound:ListenBacklog", previous.Inbound.ListenBacklog.ToString(System.Globalization.CultureInfo.InvariantCulture), next.Inbound.ListenBacklog.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WarnRestartRequired("ConnLeakGuard:Inbound:SocketSendBufferSize", GuardOptionsBinder.FormatValue(previous.Inbound.SocketSendBufferSize), GuardOptionsBinder.FormatValue(next.Inbound.SocketSendBufferSize));
 
         _current = next;
         _metrics.ConfigReloaded(success: true);

@@ -59,9 +59,14 @@ internal sealed class InboundOptions
     [Setting(Min = "1B", Max = "1GiB", AllowOff = true)]
     public long? MinResponseDataRate { get; set; } = 240;
 
-    /// <summary>Time before <see cref="MinResponseDataRate"/> applies. Default 5 s, Kestrel's default.</summary>
+    /// <summary>
+    /// Window over which <see cref="MinResponseDataRate"/> is measured while a write waits on the client.
+    /// Default 30 s (Kestrel uses 5 s with a laxer measure; nginx's <c>send_timeout</c> is 60 s): a
+    /// Linux client reopens its receive window only after reading about 1/16 of its maximum receive
+    /// buffer (384 KiB with the default 6 MiB), so a reader at 20 KB/s shows no progress for up to 20 s.
+    /// </summary>
     [Setting(Min = "1s", Max = "10m")]
-    public TimeSpan MinResponseDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MinResponseDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Maximum idle time between requests on a keep-alive connection. Default 75 s: nginx's
@@ -131,12 +136,21 @@ internal sealed class InboundOptions
     public long? MaxRequestBodySize { get; set; } = 10 * 1024 * 1024;
 
     /// <summary>
+    /// Request bodies up to this size are read completely before the request takes an upstream connection
+    /// slot, like nginx's <c>proxy_request_buffering</c>. Default 64 KiB: a slow sender of a small body is then
+    /// cut by the body limits while it holds only a client connection, never one of the app's connections.
+    /// Larger bodies stream after their first 64 KiB. Kestrel holds the bytes, up to 1 MiB per connection.
+    /// </summary>
+    [Setting(Min = "1KiB", Max = "1MiB", AllowOff = true)]
+    public long? RequestBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
     /// Maximum open client connections; a connection over the cap is closed at once without a response.
     /// Default 10,000, below the common 65,536 descriptor limit with room for upstream sockets
     /// (nginx <c>worker_connections</c> 512 per worker).
     /// </summary>
     [Setting(Min = "1", Max = "10000000", AllowOff = true)]
-    public long? MaxConcurrentConnections { get; set; } = 10_000;
+    public int? MaxConcurrentConnections { get; set; } = 10_000;
 
     /// <summary>
     /// Maximum open connections from one client IP address; a connection over the cap is closed at once.
@@ -145,6 +159,24 @@ internal sealed class InboundOptions
     /// </summary>
     [Setting(Min = "1", Max = "10000000", AllowOff = true)]
     public int? MaxConnectionsPerClientIp { get; set; } = 1000;
+
+    /// <summary>
+    /// Kernel send buffer of each client socket (SO_SNDBUF; Linux doubles the value). Default 64 KiB. With
+    /// Linux autotuning a send buffer grows to megabytes, which a reader that stops reading pins in kernel
+    /// memory, and which hides its stall from <see cref="MinResponseDataRate"/> because the guard's writes
+    /// complete only when half of that buffer has drained. "off" leaves the size to the kernel.
+    /// </summary>
+    [Setting(Min = "4KiB", Max = "16MiB", AllowOff = true)]
+    public long? SocketSendBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Length of the listen queue of connections the kernel has accepted but the guard has not yet taken.
+    /// Default 4,096, Linux's default <c>net.core.somaxconn</c>, which also caps it (Kestrel uses 512).
+    /// Clients that open a connection per request arrive in bursts; when the queue overflows the kernel
+    /// drops their SYN and they retry after a second.
+    /// </summary>
+    [Setting(Min = "1", Max = "65535")]
+    public int ListenBacklog { get; set; } = 4096;
 
     /// <summary>HTTP/2 limits, applied when <see cref="Protocols"/> includes HTTP/2.</summary>
     public Http2InboundOptions Http2 { get; set; } = new();

@@ -3,8 +3,10 @@ namespace ConnLeakGuard.Configuration;
 /// <summary>
 /// Guard-wide defaults for connections to upstreams (section <c>ConnLeakGuard:Outbound</c>). A cluster
 /// overrides any of them with <c>ReverseProxy:Clusters:NAME:Metadata:ConnLeakGuard.KEY</c>.
+/// A record, so that two resolved option sets compare by value when a reload decides whether a
+/// cluster's connection pool must be rebuilt.
 /// </summary>
-internal sealed class OutboundOptions
+internal sealed record OutboundOptions
 {
     /// <summary>
     /// Maximum connections to one destination, for HTTP/1.1 and HTTP/2 alike. Default 100: bounds the
@@ -84,4 +86,7 @@ internal sealed class OutboundOptions
     /// <summary>Time to wait for an HTTP/2 ping reply before dropping the connection. Default 20 s, .NET's default.</summary>
     [Setting(Min = "1s", Max = "1h")]
     public TimeSpan Http2KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Returns a copy, for per-cluster overrides of the guard-wide defaults.</summary>
+    public OutboundOptions Copy() => this with { };
 }

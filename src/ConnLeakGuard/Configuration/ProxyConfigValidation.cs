@@ -32,8 +32,16 @@ internal static class ProxyConfigValidation
             }
 
             var validator = services.GetRequiredService<IConfigValidator>();
+            var clusterIds = config.Clusters.Select(c => c.ClusterId).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var route in config.Routes)
             {
+                // YARP accepts a route to a missing cluster and answers 503 at request time; a sidecar with
+                // such a route is misconfigured, so it fails here.
+                if (route.ClusterId is { } clusterId && !clusterIds.Contains(clusterId))
+                {
+                    problems.Add(new ConfigurationProblem($"ReverseProxy:Routes:{route.RouteId}:ClusterId", clusterId, $"no cluster with this id; the clusters are: {string.Join(", ", clusterIds)}"));
+                }
+
                 foreach (var error in await validator.ValidateRouteAsync(route))
                 {
                     problems.Add(new ConfigurationProblem($"ReverseProxy:Routes:{route.RouteId}", null, error.Message));

@@ -65,7 +65,7 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
     {
         var limits = _options.CurrentValue.Inbound;
         var now = _time.GetTimestamp();
-        var silentDeadlineTicks = ToTicks(limits.RequestHeadersTimeout + Period);
+        var silentDeadlineTicks = ToTicks(limits.RequestHeadersTimeout + KestrelLimitsSetup.KestrelHeartbeat + Period);
         var responseGraceTicks = ToTicks(limits.MinResponseDataRateGracePeriod);
 
         foreach (var connection in _registry.Snapshot())
@@ -74,6 +74,8 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
 
             // Kestrel applies the keep-alive timeout until the first byte arrives. A connection that sends
             // nothing would otherwise hold its socket for the keep-alive timeout instead of the headers timeout.
+            // The check waits one Kestrel heartbeat longer, so a connection that did send part of its headers
+            // gets Kestrel's 408 first.
             if (limits.Protocols == ListenerProtocols.Http1 && connection.RequestCount == 0
                 && now - connection.OpenedTimestamp > silentDeadlineTicks && connection.TryMarkAborted())
             {
@@ -189,6 +191,7 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
     private void AbortStarted(InboundRequest request, string reason)
     {
         // Once the status line is sent, only an abort tells the client that the response is incomplete.
+        request.Aborted = true;
         _metrics.ConnectionClosed(reason);
         _limitLog.ConnectionRejected(reason, request.Connection.ConnectionId, request.Connection.RemoteEndPoint);
         request.Context?.Abort();

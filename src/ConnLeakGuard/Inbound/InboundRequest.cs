@@ -35,6 +35,9 @@ internal sealed class InboundRequest
     /// <summary>What the request is doing now.</summary>
     public volatile InboundPhase Phase;
 
+    /// <summary>Set when the guard aborted the request; its close is already counted.</summary>
+    public volatile bool Aborted;
+
     /// <summary>Set once the request body has been read to its end.</summary>
     public volatile bool BodyComplete;
 
@@ -99,6 +102,7 @@ internal sealed class InboundRequest
         RateWindowBytes = 0;
         MinResponseDataRate = minResponseDataRate;
         _timeoutReason = 0;
+        Aborted = false;
         BodyComplete = bodyDeadline == long.MaxValue;
         BodyDeadline = bodyDeadline;
         ResponseDeadline = responseDeadline;

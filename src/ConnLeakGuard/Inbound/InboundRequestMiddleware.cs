@@ -68,13 +68,43 @@ internal sealed class InboundRequestMiddleware
         }
 
         var request = BeginRequest(context, connection, limits);
+        InboundRequestContext.Current = request;
         try
         {
+            if (request.Phase == InboundPhase.ReadingBody && limits.RequestBufferSize is { } bufferSize
+                && !await BufferBodyAsync(context, request, bufferSize))
+            {
+                return;
+            }
+
             await _next(context);
         }
         finally
         {
+            InboundRequestContext.Current = null;
             EndRequest(context, connection, request);
+        }
+    }
+
+    // Returns false when the request ended while its body was buffered: the body deadline fired (answered
+    // 408 by EndRequest), Kestrel's minimum rate fired (answered 408 here), or the client went away.
+    private static async ValueTask<bool> BufferBodyAsync(HttpContext context, InboundRequest request, long bufferSize)
+    {
+        try
+        {
+            return await RequestBodyBuffer.FillAsync(request.BodyReader!, bufferSize, context.RequestAborted);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
+        {
+            // Kestrel counts and logs its own limit (minimum body rate, body size) when it closes the connection.
+            context.Response.StatusCode = ex.StatusCode;
+            context.Response.Headers.Connection = "close";
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException)
+        {
+            // The client disconnected or the connection was aborted: nothing to answer.
+            return false;
         }
     }
 
@@ -91,6 +121,12 @@ internal sealed class InboundRequestMiddleware
         // has already received the headers. Checking here keeps a rejected request away from the upstream.
         if (limits.MaxRequestBodySize is { } maxBody && context.Request.ContentLength > maxBody)
         {
+            // Kestrel would reject the unread body again while closing the connection and count it twice.
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = null;
+            }
+
             Reject(context, connection, CloseReasons.MaxRequestBodySize, StatusCodes.Status413PayloadTooLarge);
             return true;
         }
@@ -189,7 +225,7 @@ internal sealed class InboundRequestMiddleware
 
     private void EndRequest(HttpContext context, InboundConnection connection, InboundRequest request)
     {
-        if (request.TimeoutReason is { } reason && !context.Response.HasStarted)
+        if (request.TimeoutReason is { } reason && !request.Aborted && !context.Response.HasStarted)
         {
             // The deadline fired before the response started, so the client gets a status instead of a reset.
             var status = reason == CloseReasons.RequestBodyTimeout ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;

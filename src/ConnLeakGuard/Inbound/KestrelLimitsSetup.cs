@@ -12,7 +12,7 @@ namespace ConnLeakGuard.Inbound;
 internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOptions>
 {
     // Kestrel's heartbeat interval, fixed in Kestrel and not configurable.
-    private static readonly TimeSpan KestrelHeartbeat = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan KestrelHeartbeat = TimeSpan.FromSeconds(1);
 
     private readonly IOptionsMonitor<GuardOptions> _options;
     private readonly InboundConnectionMiddleware _connectionMiddleware;

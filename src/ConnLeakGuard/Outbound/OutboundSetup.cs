@@ -1,12 +1,17 @@
 using ConnLeakGuard.Configuration;
 using ConnLeakGuard.Inbound;
+using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace ConnLeakGuard.Outbound;
 
-/// <summary>Registers the outbound side: YARP with routes and clusters from configuration.</summary>
+/// <summary>
+/// Registers the outbound side: YARP with routes and clusters from configuration, each cluster's client
+/// built by <see cref="GuardForwarderHttpClientFactory"/> with a bounded pool and wait queue.
+/// </summary>
 internal static class OutboundSetup
 {
     /// <summary>Adds YARP, loading <c>ReverseProxy</c> (or the <c>--upstream</c> override).</summary>
@@ -18,8 +23,16 @@ internal static class OutboundSetup
         // ring to disk, which a read-only root file system forbids; affinity cookies then last one process.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
 
+        builder.Services.AddSingleton<OutboundPoolRegistry>();
+        builder.Services.AddSingleton<OutboundMetrics>();
+        builder.Services.AddSingleton<OutboundConnector>();
+        builder.Services.AddSingleton<OutboundDefaults>();
+        builder.Services.AddSingleton<UpstreamFailureLog>();
+        builder.Services.AddSingleton<IForwarderHttpClientFactory, GuardForwarderHttpClientFactory>();
+
         builder.Services.AddReverseProxy()
-            .LoadFromConfig(GuardOptionsLoader.GetProxySection(builder.Configuration));
+            .LoadFromConfig(GuardOptionsLoader.GetProxySection(builder.Configuration))
+            .AddConfigFilter<OutboundConfigFilter>();
         return builder;
     }
 
@@ -32,7 +45,10 @@ internal static class OutboundSetup
         app.UseRouting();
         app.MapReverseProxy(proxy =>
         {
+            // The completion log wraps everything, so it records the final status set by the limits below.
+            proxy.UseMiddleware<ProxyRequestLogMiddleware>();
             proxy.UseMiddleware<InboundRequestMiddleware>();
+            proxy.UseMiddleware<UpstreamErrorMiddleware>();
         });
         return app;
     }

@@ -1,3 +1,4 @@
+using ConnLeakGuard.Admin;
 using ConnLeakGuard.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,7 +33,8 @@ internal static class TelemetrySetup
         builder.Services.AddSerilog((services, logger) =>
         {
             logger.ReadFrom.Configuration(builder.Configuration)
-                .Enrich.FromLogContext();
+                .Enrich.FromLogContext()
+                .Enrich.With<RequestPathRemover>();
 
             if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
             {
@@ -46,6 +48,11 @@ internal static class TelemetrySetup
         builder.Services.AddSingleton<GuardMetrics>();
         builder.Services.AddSingleton<LimitEventLog>();
         builder.Services.AddSingleton<KestrelCloseReasonBridge>();
+        builder.Services.AddSingleton<ForwarderMetrics>();
+        builder.Services.AddSingleton<ForwarderEventListener>();
+        builder.Services.AddSingleton<HttpClientRequestListener>();
+        builder.Services.AddHostedService<GuardStopLog>();
+        builder.Services.AddGuardHealth();
 
         var otel = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("connleakguard"))
@@ -69,12 +76,14 @@ internal static class TelemetrySetup
         return builder;
     }
 
-    /// <summary>Starts the listeners that feed the guard's meter from Kestrel's.</summary>
+    /// <summary>Starts the listeners that feed the guard's meter from Kestrel, YARP and HttpClient.</summary>
     public static WebApplication StartGuardTelemetry(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
         app.Services.GetRequiredService<KestrelCloseReasonBridge>();
+        app.Services.GetRequiredService<ForwarderEventListener>();
+        app.Services.GetRequiredService<HttpClientRequestListener>();
         return app;
     }
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 
 namespace ConnLeakGuard.Tests.Inbound;
 
+[Collection(SequentialTests.Name)]
 public sealed class ConnectionCapTests
 {
     [Theory]

@@ -1,5 +1,6 @@
 namespace ConnLeakGuard.Tests.Inbound;
 
+[Collection(SequentialTests.Name)]
 public sealed class ConnectionLifetimeTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 
 namespace ConnLeakGuard.Tests.Inbound;
 
+[Collection(SequentialTests.Name)]
 public sealed class HeaderLimitTests : IAsyncLifetime
 {
     private TestUpstream _upstream = null!;

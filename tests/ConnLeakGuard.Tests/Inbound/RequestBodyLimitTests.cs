@@ -4,6 +4,7 @@ using System.Text;
 
 namespace ConnLeakGuard.Tests.Inbound;
 
+[Collection(SequentialTests.Name)]
 public sealed class RequestBodyLimitTests
 {
     private const int BodyLength = 1024 * 1024;
@@ -17,6 +18,7 @@ public sealed class RequestBodyLimitTests
             ["ConnLeakGuard:Inbound:MinRequestBodyDataRate"] = "100B",
             ["ConnLeakGuard:Inbound:MinRequestBodyDataRateGracePeriod"] = "2s",
             ["ConnLeakGuard:Inbound:RequestBodyTimeout"] = "30s",
+            ["ConnLeakGuard:Inbound:RequestBufferSize"] = "off",
         });
 
         var outcome = await SendBodyAsync(guard, bytesPerSecond: 10, TimeSpan.FromSeconds(10));
@@ -34,6 +36,7 @@ public sealed class RequestBodyLimitTests
         {
             ["ConnLeakGuard:Inbound:MinRequestBodyDataRate"] = "100B",
             ["ConnLeakGuard:Inbound:RequestBodyTimeout"] = "3s",
+            ["ConnLeakGuard:Inbound:RequestBufferSize"] = "off",
         });
 
         // 2 KB/s is far above the minimum rate, so only the total deadline can stop it.
@@ -42,6 +45,25 @@ public sealed class RequestBodyLimitTests
         Assert.Equal(408, outcome.Status);
         Assert.InRange(outcome.Elapsed, TimeSpan.FromSeconds(2.5), TimeSpan.FromSeconds(5));
         Assert.True(await TestUpstream.WaitForAsync(() => upstream.AbortedRequests == 1, TimeSpan.FromSeconds(3)), "the upstream request was not aborted");
+    }
+
+    [Fact]
+    public async Task SlowSmallBody_NeverReachesUpstream()
+    {
+        await using var upstream = await StartReadingUpstreamAsync();
+        await using var guard = await GuardProcess.StartAsync(upstream.Uri, new Dictionary<string, string>
+        {
+            ["ConnLeakGuard:Inbound:MinRequestBodyDataRate"] = "100B",
+            ["ConnLeakGuard:Inbound:MinRequestBodyDataRateGracePeriod"] = "2s",
+            ["ConnLeakGuard:Inbound:RequestBufferSize"] = "64KiB",
+        });
+
+        // The first 64 KiB are buffered before the request is forwarded; at 10 B/s they never arrive.
+        var outcome = await SendBodyAsync(guard, bytesPerSecond: 10, TimeSpan.FromSeconds(10));
+
+        Assert.True(outcome.Closed || outcome.Status == 408, $"status {outcome.Status}, closed {outcome.Closed}");
+        Assert.True(outcome.Elapsed < TimeSpan.FromSeconds(6), $"cut after {outcome.Elapsed}");
+        Assert.Equal(0, upstream.Requests);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 
 namespace ConnLeakGuard.Tests.Inbound;
 
+[Collection(SequentialTests.Name)]
 public sealed class SlowlorisTests
 {
     [Fact]

@@ -44,8 +44,11 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public int AbortedRequests => Volatile.Read(ref _abortedRequests);
 
-    /// <summary>Starts an upstream on 127.0.0.1 with a free port, speaking <paramref name="protocols"/>.</summary>
-    public static async Task<TestUpstream> StartAsync(HttpProtocols protocols = HttpProtocols.Http1)
+    /// <summary>
+    /// Starts an upstream on 127.0.0.1 with a free port, speaking <paramref name="protocols"/>, closing
+    /// connections idle for <paramref name="keepAliveTimeout"/> (default 2 minutes).
+    /// </summary>
+    public static async Task<TestUpstream> StartAsync(HttpProtocols protocols = HttpProtocols.Http1, TimeSpan? keepAliveTimeout = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -55,6 +58,7 @@ public sealed class TestUpstream : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MinRequestBodyDataRate = null;
             kestrel.Limits.MinResponseDataRate = null;
+            kestrel.Limits.KeepAliveTimeout = keepAliveTimeout ?? TimeSpan.FromMinutes(2);
             kestrel.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = protocols;
