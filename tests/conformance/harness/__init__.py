@@ -1,0 +1,1 @@
+"""Conformance harness for ConnLeakGuard; see tests/conformance/run.sh."""
