@@ -5,10 +5,10 @@ using Microsoft.Extensions.Hosting;
 
 namespace ConnLeakGuard.Lifecycle;
 
-/// <summary>Registers readiness and graceful shutdown.</summary>
+/// <summary>Registers readiness, the start-up banner and the graceful drain on SIGTERM.</summary>
 internal static class LifecycleSetup
 {
-    /// <summary>Adds readiness tracking and sets the host's shutdown timeout from the drain settings.</summary>
+    /// <summary>Adds readiness tracking and the draining lifetime, with the host's shutdown timeout set to the drain timeout.</summary>
     public static WebApplicationBuilder AddGuardLifecycle(this WebApplicationBuilder builder, GuardOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -16,7 +16,12 @@ internal static class LifecycleSetup
 
         builder.Services.AddSingleton<GuardReadiness>();
         builder.Services.AddHostedService<StartupBanner>();
-        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Shutdown.DrainDelay + options.Shutdown.DrainTimeout);
+        builder.Services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
+
+        // The drain delay runs before the host stops; the shutdown timeout bounds only the wait for
+        // in-flight requests, after which Kestrel aborts the connections that are left.
+        // NOTE: read at start-up; a reloaded DrainTimeout applies after a restart, while DrainDelay applies live.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.Shutdown.DrainTimeout);
         return builder;
     }
 }

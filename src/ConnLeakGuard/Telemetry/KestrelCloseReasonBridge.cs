@@ -28,6 +28,7 @@ internal sealed class KestrelCloseReasonBridge : IDisposable
         ["max_request_header_count_exceeded"] = (CloseReasons.MaxRequestHeaderCount, 431),
         ["invalid_request_line"] = (CloseReasons.MaxRequestLineSize, 414),
         ["stream_reset_limit_exceeded"] = (CloseReasons.Http2StreamResetLimit, null),
+        ["app_shutdown_timeout"] = (CloseReasons.Shutdown, null),
     };
 
     private readonly MeterListener _listener = new();

@@ -51,13 +51,17 @@ public sealed class GuardProcess : IAsyncDisposable
     /// configuration overrides (keys relative to the configuration root, for example
     /// "ConnLeakGuard:Inbound:KeepAliveTimeout").
     /// </summary>
-    public static async Task<GuardProcess> StartAsync(Uri upstream, IReadOnlyDictionary<string, string>? settings = null, string? configJson = null)
+    /// <remarks>With <paramref name="configPath"/> the guard loads that file as it is, for reload tests.</remarks>
+    public static async Task<GuardProcess> StartAsync(Uri upstream, IReadOnlyDictionary<string, string>? settings = null, string? configJson = null, string? configPath = null)
     {
         var directory = Directory.CreateTempSubdirectory("connleakguard-test-").FullName;
-        var config = configJson ?? BuildConfig(upstream);
-        await File.WriteAllTextAsync(Path.Combine(directory, "appsettings.json"), config);
+        if (configPath is null)
+        {
+            configPath = Path.Combine(directory, "appsettings.json");
+            await File.WriteAllTextAsync(configPath, configJson ?? BuildConfig(upstream));
+        }
 
-        var arguments = new List<string> { GuardBinary.DllPath, "--config", Path.Combine(directory, "appsettings.json") };
+        var arguments = new List<string> { GuardBinary.DllPath, "--config", configPath };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             arguments.Add($"--{key}={value}");
