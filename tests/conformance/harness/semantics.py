@@ -27,6 +27,9 @@ class Rejection:
     expect_continue: bool = False
     path_suffix: str = ""
     upstream_rule: str = NOT_FORWARDED
+    # HTTP/2 only: a stream reset with this error code also counts as the rejection. Kestrel refuses an
+    # over-long :path by resetting the stream (PROTOCOL_ERROR) before any application code runs.
+    reset_code: str | None = None
 
     @property
     def method(self):
@@ -120,7 +123,8 @@ class SemanticsChecks:
         reached = sum(keys_with_prefix(before, after, "started", key_prefix).values())
         completed = sum(keys_with_prefix(before, after, "completed", key_prefix).values())
         problems = []
-        if reply.status != rejection.status:
+        reset_accepted = self.http2 and rejection.reset_code is not None and reply.status == 0 and reply.reset == rejection.reset_code
+        if reply.status != rejection.status and not reset_accepted:
             problems.append(reply.describe_failure())
         if rejection.expect_continue and 100 in reply.interim:
             problems.append("100 Continue sent before the rejection")
@@ -130,8 +134,11 @@ class SemanticsChecks:
             problems.append(f"upstream got {completed} complete request(s)")
 
         upstream_text = "upstream saw nothing" if not reached else f"upstream saw the headers of {reached}, none complete"
-        measured = "; ".join(problems) or f"{reply.status}, {upstream_text}"
+        answer = f"stream reset {reply.reset}" if reset_accepted else str(reply.status)
+        measured = "; ".join(problems) or f"{answer}, {upstream_text}"
         limit = f"{rejection.status}, {rejection.upstream_rule}"
+        if self.http2 and rejection.reset_code is not None:
+            limit = f"{rejection.status} or reset {rejection.reset_code}, {rejection.upstream_rule}"
         if rejection.expect_continue:
             limit += ", no 100"
         self._record(rejection.check, not problems, measured, limit)
@@ -187,7 +194,7 @@ class SemanticsChecks:
         inside_line = self._path("line-inside/") + "a" * (settings.max_request_line_size - 1024)
         self._echo_check(f"{len(inside_line) // 1024} KiB request target accepted", inside_line)
         self._rejection_check(Rejection("10 KiB request line" if not self.http2 else "10 KiB :path",
-                                        "long-line/", 414, path_suffix="a" * 10 * 1024))
+                                        "long-line/", 414, path_suffix="a" * 10 * 1024, reset_code="PROTOCOL_ERROR"))
 
         # Expect: 100-continue.
         reply = self._echo_check("Expect: 100-continue, 256 KiB body", self._path("expect"),
