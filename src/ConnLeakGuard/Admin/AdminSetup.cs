@@ -1,7 +1,9 @@
+using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ConnLeakGuard.Admin;
 
@@ -15,12 +17,23 @@ internal static class AdminSetup
     public const string ReadyTag = "ready";
 
     /// <summary>
-    /// Registers the liveness heartbeat and the health checks: <c>heartbeat</c> for liveness, <c>drain</c>
-    /// (<see cref="Lifecycle.GuardReadiness"/>) and <c>proxy_config</c> for readiness.
+    /// Registers the admin services: the liveness heartbeat, the health checks (<c>heartbeat</c> for
+    /// liveness, <c>drain</c> (<see cref="Lifecycle.GuardReadiness"/>) and <c>proxy_config</c> for readiness),
+    /// and the connection table with its leak monitor.
     /// </summary>
     public static IServiceCollection AddGuardHealth(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
+
+        services.AddSingleton<ConnectionMetrics>();
+        services.AddSingleton<ConnectionTable>();
+        services.AddSingleton<AdminEventLog>();
+        services.AddSingleton<AdminConnectionCloser>();
+        services.AddSingleton<LeakMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<LeakMonitor>());
+
+        // TryAdd lets a test register a gate that treats loopback as remote before the guard is built.
+        services.TryAddSingleton<RemoteActionGate>();
 
         services.AddSingleton<LivenessHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<LivenessHeartbeat>());
@@ -58,6 +71,7 @@ internal static class AdminSetup
                     Predicate = static registration => registration.Tags.Contains(ReadyTag),
                     ResponseWriter = HealthResponseWriter.For("ready"),
                 });
+                endpoints.MapDebugEndpoints();
             });
             admin.Run(static context =>
             {
