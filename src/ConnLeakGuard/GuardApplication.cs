@@ -3,6 +3,7 @@ using ConnLeakGuard.Configuration;
 using ConnLeakGuard.Inbound;
 using ConnLeakGuard.Lifecycle;
 using ConnLeakGuard.Outbound;
+using ConnLeakGuard.Overload;
 using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,7 @@ internal static class GuardApplication
         builder.AddGuardTelemetry(options);
         builder.AddGuardInbound(options);
         builder.AddGuardOutbound();
+        builder.AddGuardOverload(options);
         builder.AddGuardLifecycle(options);
 
         var app = builder.Build();

@@ -27,6 +27,12 @@ internal sealed class GuardOptions
     /// <summary>Graceful shutdown timings.</summary>
     public ShutdownOptions Shutdown { get; set; } = new();
 
+    /// <summary>Thresholds of the connection table's leak report.</summary>
+    public LeakDetectionOptions LeakDetection { get; set; } = new();
+
+    /// <summary>Load shedding before the memory or file-descriptor limit is reached.</summary>
+    public OverloadOptions Overload { get; set; } = new();
+
     /// <summary>Problems found while binding, reported by <see cref="GuardOptionsValidator"/>.</summary>
     internal List<ConfigurationProblem> Problems { get; } = [];
 

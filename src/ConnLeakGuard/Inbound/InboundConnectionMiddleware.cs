@@ -1,5 +1,6 @@
 using System.Net;
 using ConnLeakGuard.Configuration;
+using ConnLeakGuard.Overload;
 using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
@@ -23,6 +24,7 @@ internal sealed class InboundConnectionMiddleware
     private readonly GuardMetrics _metrics;
     private readonly LimitEventLog _limitLog;
     private readonly TimeProvider _time;
+    private readonly InboundLoadShedder _overload;
 
     public InboundConnectionMiddleware(
         InboundConnectionRegistry registry,
@@ -30,7 +32,8 @@ internal sealed class InboundConnectionMiddleware
         IOptionsMonitor<GuardOptions> options,
         GuardMetrics metrics,
         LimitEventLog limitLog,
-        TimeProvider time)
+        TimeProvider time,
+        InboundLoadShedder overload)
     {
         _registry = registry;
         _perIp = perIp;
@@ -38,6 +41,7 @@ internal sealed class InboundConnectionMiddleware
         _metrics = metrics;
         _limitLog = limitLog;
         _time = time;
+        _overload = overload;
     }
 
     /// <summary>Wraps the next connection handler.</summary>
@@ -50,6 +54,13 @@ internal sealed class InboundConnectionMiddleware
 
     private async Task HandleAsync(ConnectionContext context, ConnectionDelegate next)
     {
+        // At overload level Critical a new connection is closed before anything is read from it, so that
+        // memory and descriptors go to the connections already open.
+        if (_overload.RejectConnection(context))
+        {
+            return;
+        }
+
         var limits = _options.CurrentValue.Inbound;
         var clientAddress = (context.RemoteEndPoint as IPEndPoint)?.Address;
 
@@ -63,7 +74,7 @@ internal sealed class InboundConnectionMiddleware
         }
 
         var now = _time.GetTimestamp();
-        var connection = new InboundConnection(context, now, ComputeMaxAgeDeadline(now, limits));
+        var connection = new InboundConnection(context, now, ComputeMaxAgeDeadline(now, limits), _time);
         context.Items[ItemKey] = connection;
         _registry.Add(connection);
 

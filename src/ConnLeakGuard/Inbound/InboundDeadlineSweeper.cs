@@ -1,4 +1,5 @@
 using ConnLeakGuard.Configuration;
+using ConnLeakGuard.Overload;
 using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
@@ -29,19 +30,25 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
     private readonly GuardMetrics _metrics;
     private readonly LimitEventLog _limitLog;
     private readonly TimeProvider _time;
+    private readonly OverloadState _overloadState;
+    private readonly InboundLoadShedder _overload;
 
     public InboundDeadlineSweeper(
         InboundConnectionRegistry registry,
         IOptionsMonitor<GuardOptions> options,
         GuardMetrics metrics,
         LimitEventLog limitLog,
-        TimeProvider time)
+        TimeProvider time,
+        OverloadState overloadState,
+        InboundLoadShedder overload)
     {
         _registry = registry;
         _options = options;
         _metrics = metrics;
         _limitLog = limitLog;
         _time = time;
+        _overloadState = overloadState;
+        _overload = overload;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -65,7 +72,9 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
     {
         var limits = _options.CurrentValue.Inbound;
         var now = _time.GetTimestamp();
-        var silentDeadlineTicks = ToTicks(limits.RequestHeadersTimeout + KestrelLimitsSetup.KestrelHeartbeat + Period);
+        // The headers timeout is scaled down from overload level Elevated on, as Kestrel's own is.
+        var headersTimeout = _overloadState.ScaleTimeout(limits.RequestHeadersTimeout);
+        var silentDeadlineTicks = ToTicks(headersTimeout + (2 * KestrelLimitsSetup.KestrelHeartbeat));
         var responseGraceTicks = ToTicks(limits.MinResponseDataRateGracePeriod);
 
         foreach (var connection in _registry.Snapshot())
@@ -74,14 +83,21 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
 
             // Kestrel applies the keep-alive timeout until the first byte arrives. A connection that sends
             // nothing would otherwise hold its socket for the keep-alive timeout instead of the headers timeout.
-            // The check waits one Kestrel heartbeat longer, so a connection that did send part of its headers
-            // gets Kestrel's 408 first.
+            // The check waits two Kestrel heartbeats longer, so a connection that did send part of its
+            // headers gets Kestrel's 408 first, even when Kestrel's heartbeat runs late under load.
             if (limits.Protocols == ListenerProtocols.Http1 && connection.RequestCount == 0
                 && now - connection.OpenedTimestamp > silentDeadlineTicks && connection.TryMarkAborted())
             {
                 _metrics.ConnectionClosed(CloseReasons.RequestHeadersTimeout);
                 _limitLog.ConnectionRejected(CloseReasons.RequestHeadersTimeout, connection.ConnectionId, connection.RemoteEndPoint);
                 connection.Abort(CloseReasons.RequestHeadersTimeout);
+                continue;
+            }
+
+            // From overload level Elevated on, idle keep-alive connections are closed and connections stuck
+            // in their first request's headers are aborted (see InboundLoadShedder).
+            if (_overload.ShedConnection(connection, limits, now))
+            {
                 continue;
             }
 

@@ -14,6 +14,9 @@ namespace ConnLeakGuard.Inbound;
 internal sealed class InboundRequest
 {
     private int _timeoutReason;
+    private volatile InboundPhase _phase;
+    private long _phaseTimestamp;
+    private long _sequence;
 
     public InboundRequest(InboundConnection connection)
     {
@@ -32,8 +35,27 @@ internal sealed class InboundRequest
     /// <summary>Timestamp by which the whole response must have been written.</summary>
     public long ResponseDeadline = long.MaxValue;
 
-    /// <summary>What the request is doing now.</summary>
-    public volatile InboundPhase Phase;
+    /// <summary>What the request is doing now. Setting it also records <see cref="PhaseTimestamp"/>.</summary>
+    public InboundPhase Phase
+    {
+        get => _phase;
+        set
+        {
+            // The timestamp is written first, so a reader that sees the new phase never pairs it with the
+            // previous phase's start and overstates the time spent in it.
+            Volatile.Write(ref _phaseTimestamp, Connection.Time.GetTimestamp());
+            _phase = value;
+        }
+    }
+
+    /// <summary>Timestamp at which <see cref="Phase"/> was last set.</summary>
+    public long PhaseTimestamp => Volatile.Read(ref _phaseTimestamp);
+
+    /// <summary>
+    /// Number of requests this instance has carried, counting the current one. An HTTP/1.1 connection reuses
+    /// its instance, so the outbound side compares this number to tell one forwarded request from the next.
+    /// </summary>
+    public long Sequence => Volatile.Read(ref _sequence);
 
     /// <summary>Set when the guard aborted the request; its close is already counted.</summary>
     public volatile bool Aborted;
@@ -88,6 +110,7 @@ internal sealed class InboundRequest
     {
         Volatile.Write(ref WritePendingSince, 0);
         Interlocked.Add(ref ResponseBytesWritten, bytes);
+        Connection.CountResponseBytesWritten(bytes);
     }
 
     /// <summary>Marks the request as cut for a stalled reader; returns false if already marked.</summary>
@@ -108,6 +131,7 @@ internal sealed class InboundRequest
         ResponseDeadline = responseDeadline;
         UpstreamCancellation = null;
         BodyReader = null;
+        Volatile.Write(ref _sequence, _sequence + 1);
         Context = context;
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using ConnLeakGuard.Configuration;
+using ConnLeakGuard.Overload;
 using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
@@ -19,6 +20,9 @@ namespace ConnLeakGuard.Inbound;
 /// </summary>
 internal sealed class InboundRequestMiddleware
 {
+    // Time a rejected HTTP/1.x connection gets to deliver its error response before it is closed hard.
+    private static readonly TimeSpan RejectedConnectionLinger = TimeSpan.FromSeconds(1);
+
     private static readonly object s_bodyStreamKey = new();
     private static readonly object s_responseStreamKey = new();
 
@@ -27,6 +31,7 @@ internal sealed class InboundRequestMiddleware
     private readonly GuardMetrics _metrics;
     private readonly LimitEventLog _limitLog;
     private readonly TimeProvider _time;
+    private readonly InboundLoadShedder _overload;
     private readonly ConditionalWeakTable<RouteConfig, RouteLimits> _routeLimits = [];
 
     public InboundRequestMiddleware(
@@ -34,13 +39,15 @@ internal sealed class InboundRequestMiddleware
         IOptionsMonitor<GuardOptions> options,
         GuardMetrics metrics,
         LimitEventLog limitLog,
-        TimeProvider time)
+        TimeProvider time,
+        InboundLoadShedder overload)
     {
         _next = next;
         _options = options;
         _metrics = metrics;
         _limitLog = limitLog;
         _time = time;
+        _overload = overload;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -60,6 +67,13 @@ internal sealed class InboundRequestMiddleware
             && connection.TryRequestClose(HardCloseDeadline(limits)))
         {
             _metrics.ConnectionClosed(CloseReasons.MaxRequestsPerConnection);
+        }
+
+        // From overload level High the connection closes after this response; at Critical the first
+        // request of a connection gets 503.
+        if (_overload.RejectRequest(context, connection, count, HardCloseDeadline(limits)))
+        {
+            return;
         }
 
         if (RejectOversizedRequest(context, connection, limits))
@@ -88,7 +102,7 @@ internal sealed class InboundRequestMiddleware
 
     // Returns false when the request ended while its body was buffered: the body deadline fired (answered
     // 408 by EndRequest), Kestrel's minimum rate fired (answered 408 here), or the client went away.
-    private static async ValueTask<bool> BufferBodyAsync(HttpContext context, InboundRequest request, long bufferSize)
+    private async ValueTask<bool> BufferBodyAsync(HttpContext context, InboundRequest request, long bufferSize)
     {
         try
         {
@@ -98,7 +112,7 @@ internal sealed class InboundRequestMiddleware
         {
             // Kestrel counts and logs its own limit (minimum body rate, body size) when it closes the connection.
             context.Response.StatusCode = ex.StatusCode;
-            context.Response.Headers.Connection = "close";
+            CloseAfterResponse(context, request.Connection);
             return false;
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException)
@@ -154,7 +168,7 @@ internal sealed class InboundRequestMiddleware
     private void Reject(HttpContext context, InboundConnection connection, string reason, int status)
     {
         context.Response.StatusCode = status;
-        context.Response.Headers.Connection = "close";
+        CloseAfterResponse(context, connection);
 
         _metrics.RequestRejected(reason, status);
         _metrics.ConnectionClosed(reason);
@@ -230,7 +244,7 @@ internal sealed class InboundRequestMiddleware
             // The deadline fired before the response started, so the client gets a status instead of a reset.
             var status = reason == CloseReasons.RequestBodyTimeout ? StatusCodes.Status408RequestTimeout : StatusCodes.Status504GatewayTimeout;
             context.Response.StatusCode = status;
-            context.Response.Headers.Connection = "close";
+            CloseAfterResponse(context, connection);
             _metrics.RequestRejected(reason, status);
             _metrics.ConnectionClosed(reason);
             _limitLog.RequestRejected(reason, status, connection.ConnectionId, connection.RemoteEndPoint);
@@ -289,6 +303,20 @@ internal sealed class InboundRequestMiddleware
         timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : now + (long)(timeout.TotalSeconds * _time.TimestampFrequency);
 
     private long HardCloseDeadline(InboundOptions limits) => Deadline(_time.GetTimestamp(), limits.MaxConnectionAgeGracePeriod);
+
+    // Ends the connection after a rejection. HTTP/1.x gets Connection: close, and a hard close shortly
+    // after, because Kestrel would otherwise keep reading an unread body for as long as the client sends
+    // it. HTTP/2 has no Connection header (Kestrel would drop it with a warning) and resets the stream itself.
+    private void CloseAfterResponse(HttpContext context, InboundConnection connection)
+    {
+        if (HttpProtocol.IsHttp2(context.Request.Protocol) || HttpProtocol.IsHttp3(context.Request.Protocol))
+        {
+            return;
+        }
+
+        context.Response.Headers.Connection = "close";
+        connection.TryRequestClose(Deadline(_time.GetTimestamp(), RejectedConnectionLinger));
+    }
 
     private static InboundConnection? GetConnection(HttpContext context) =>
         context.Features.Get<IConnectionItemsFeature>()?.Items is { } items

@@ -61,11 +61,14 @@ internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOption
         }
     }
 
-    /// <summary>Copies the inbound limits onto <paramref name="limits"/>.</summary>
-    internal static void Apply(KestrelServerLimits limits, InboundOptions inbound)
+    /// <summary>
+    /// Copies the inbound limits onto <paramref name="limits"/>, with the request headers and keep-alive
+    /// timeouts multiplied by <paramref name="timeoutScale"/> (below 1 from overload level Elevated on).
+    /// </summary>
+    internal static void Apply(KestrelServerLimits limits, InboundOptions inbound, double timeoutScale = 1.0)
     {
-        limits.RequestHeadersTimeout = CompensateHeartbeat(inbound.RequestHeadersTimeout);
-        limits.KeepAliveTimeout = CompensateHeartbeat(inbound.KeepAliveTimeout);
+        limits.RequestHeadersTimeout = CompensateHeartbeat(inbound.RequestHeadersTimeout * timeoutScale);
+        limits.KeepAliveTimeout = CompensateHeartbeat(inbound.KeepAliveTimeout * timeoutScale);
         limits.MaxRequestLineSize = checked((int)inbound.MaxRequestLineSize);
         limits.MaxRequestHeadersTotalSize = checked((int)inbound.MaxRequestHeadersTotalSize);
         limits.MaxRequestHeaderCount = inbound.MaxRequestHeaderCount;
@@ -89,12 +92,13 @@ internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOption
 
     /// <summary>
     /// Kestrel checks these timeouts on its one-second heartbeat and adds one heartbeat of slack, so a
-    /// connection would close between one and two seconds after the configured value. Subtracting the
-    /// slack (at most half the timeout) makes it close within one second after the configured value.
+    /// connection would close between one and two seconds after the configured value. Subtracting the slack
+    /// and a quarter heartbeat more (at most half the timeout) makes it close between 0.25 s before and
+    /// 0.75 s after the configured value, which leaves room for scheduling delays under load.
     /// </summary>
     internal static TimeSpan CompensateHeartbeat(TimeSpan timeout)
     {
-        var slack = TimeSpan.FromTicks(Math.Min(KestrelHeartbeat.Ticks, timeout.Ticks / 2));
+        var slack = TimeSpan.FromTicks(Math.Min((KestrelHeartbeat * 1.25).Ticks, timeout.Ticks / 2));
         return timeout - slack;
     }
 

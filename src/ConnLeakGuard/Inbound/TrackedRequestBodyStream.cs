@@ -2,15 +2,13 @@ namespace ConnLeakGuard.Inbound;
 
 /// <summary>
 /// Wraps the request body to record when it has been read to its end, so the body deadline stops applying,
-/// and how many bytes it carried. One instance serves all requests of an HTTP/1.1 connection.
+/// and how many bytes it carried, counted on the connection. One instance serves all requests of an HTTP/1.1
+/// connection.
 /// </summary>
 internal sealed class TrackedRequestBodyStream : Stream
 {
     private Stream _inner = Null;
     private InboundRequest? _request;
-
-    /// <summary>Bytes read from all request bodies on the connection.</summary>
-    public long BytesRead;
 
     /// <summary>Points the wrapper at the body of the next request.</summary>
     public void Attach(Stream inner, InboundRequest request)
@@ -69,8 +67,16 @@ internal sealed class TrackedRequestBodyStream : Stream
 
     private void Record(int read, int requested)
     {
-        BytesRead += read;
-        if (read == 0 && requested > 0 && _request is { } request)
+        if (_request is not { } request)
+        {
+            return;
+        }
+
+        if (read > 0)
+        {
+            request.Connection.CountBodyBytesRead(read);
+        }
+        else if (requested > 0)
         {
             request.BodyComplete = true;
             if (request.Phase == InboundPhase.ReadingBody)

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ConnLeakGuard.Telemetry;
 
 namespace ConnLeakGuard.Outbound;
 
@@ -10,11 +11,13 @@ internal sealed class OutboundConnector
 {
     private readonly OutboundPoolRegistry _registry;
     private readonly TimeProvider _time;
+    private readonly ConnectionMetrics _connectionMetrics;
 
-    public OutboundConnector(OutboundPoolRegistry registry, TimeProvider time)
+    public OutboundConnector(OutboundPoolRegistry registry, TimeProvider time, ConnectionMetrics connectionMetrics)
     {
         _registry = registry;
         _time = time;
+        _connectionMetrics = connectionMetrics;
     }
 
     /// <summary>Returns the connect callback for the cluster whose pools are <paramref name="pools"/>.</summary>
@@ -42,6 +45,6 @@ internal sealed class OutboundConnector
             throw;
         }
 
-        return new OutboundConnectionStream(socket, pools.Cluster, destination, permits, _registry, _time);
+        return new OutboundConnectionStream(socket, pools.Cluster, destination, permits, _registry, _time, _connectionMetrics);
     }
 }
