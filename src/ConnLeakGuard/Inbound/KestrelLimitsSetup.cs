@@ -93,12 +93,12 @@ internal sealed class KestrelLimitsSetup : IConfigureOptions<KestrelServerOption
     /// <summary>
     /// Kestrel checks these timeouts on its one-second heartbeat and adds one heartbeat of slack, so a
     /// connection would close between one and two seconds after the configured value. Subtracting the slack
-    /// and a quarter heartbeat more (at most half the timeout) makes it close between 0.25 s before and
-    /// 0.75 s after the configured value, which leaves room for scheduling delays under load.
+    /// and half a heartbeat more (at most half the timeout) makes it close between 0.5 s before and 0.5 s
+    /// after the configured value, which leaves room for scheduling delays under load.
     /// </summary>
     internal static TimeSpan CompensateHeartbeat(TimeSpan timeout)
     {
-        var slack = TimeSpan.FromTicks(Math.Min((KestrelHeartbeat * 1.25).Ticks, timeout.Ticks / 2));
+        var slack = TimeSpan.FromTicks(Math.Min((KestrelHeartbeat * 1.5).Ticks, timeout.Ticks / 2));
         return timeout - slack;
     }
 
