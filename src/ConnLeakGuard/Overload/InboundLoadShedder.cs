@@ -15,10 +15,10 @@ namespace ConnLeakGuard.Overload;
 /// keep-alive connections and aborts connections stuck in their first request's headers.
 /// </summary>
 /// <remarks>
-/// Closes are graceful (<see cref="InboundConnection.TryRequestClose"/>): HTTP/1.1 closes between requests,
-/// HTTP/2 sends GOAWAY. A client that sends a request at the moment an idle connection closes sees the
-/// close before a response, the race every keep-alive timeout has; clients retry such requests on a new
-/// connection when they are idempotent.
+/// Closes of connections that have served a request are graceful (<see cref="InboundConnection.TryRequestClose"/>):
+/// HTTP/1.1 closes between requests and HTTP/2 sends GOAWAY. A client that sends a request at the moment an
+/// idle connection closes gets the close instead of a response. Every keep-alive timeout has this race, and
+/// clients retry such requests on a new connection when they are idempotent.
 /// </remarks>
 internal sealed class InboundLoadShedder
 {
@@ -55,8 +55,8 @@ internal sealed class InboundLoadShedder
     }
 
     /// <summary>
-    /// Returns true when a new connection must be closed at once, before anything is read: the level is
-    /// Critical. Counts and logs the rejection.
+    /// Returns true when the level is Critical, so that the caller closes the new connection at once, before
+    /// anything is read from it. Counts and logs the rejection.
     /// </summary>
     public bool RejectConnection(ConnectionContext context)
     {
