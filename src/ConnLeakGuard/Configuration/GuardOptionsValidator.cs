@@ -42,5 +42,10 @@ internal sealed class GuardOptionsValidator : IValidateOptions<GuardOptions>
         {
             yield return problem;
         }
+
+        foreach (var problem in options.Overload.CheckThresholdOrder())
+        {
+            yield return problem;
+        }
     }
 }

@@ -126,7 +126,7 @@ internal sealed class InboundLoadShedder
     /// </summary>
     /// <remarks>
     /// Kestrel reads its keep-alive and headers timeouts when a connection starts, so connections opened
-    /// before the level rose keep the configured timeouts; this check applies the scaled ones to them.
+    /// before the level rose keep the configured timeouts. This check applies the scaled ones to them.
     /// </remarks>
     public bool ShedConnection(InboundConnection connection, InboundOptions limits, long now)
     {
@@ -178,13 +178,19 @@ internal sealed class InboundLoadShedder
     // end with: the connection is aborted, as the sweeper aborts a connection that sends nothing.
     private bool AbortUnfinishedHeaders(InboundConnection connection, OverloadLevel level, InboundOptions limits, long now)
     {
-        // Kestrel reads its headers timeout when a connection starts, so the scaled one covers only new
-        // connections. This check applies it to older ones too. It waits two heartbeats longer than Kestrel,
-        // as the sweeper's check for silent connections does, so that Kestrel's own 408 comes first where
-        // Kestrel has the scaled value, even when its heartbeat runs late under load.
+        // Kestrel reads its headers timeout when a connection starts, so the scaled one covers only the
+        // connections opened since the scale changed, and this check applies it to the older ones. For the
+        // newer ones it waits two heartbeats longer, as the sweeper's check for silent connections does, so
+        // that Kestrel's own 408 comes first even when its heartbeat runs late under load.
+        var kestrelHasScaledTimeout = connection.OpenedTimestamp >= _state.ScaleChangedTimestamp;
         var allowed = level == OverloadLevel.Critical
             ? FirstHeadersGraceAtCritical
-            : (limits.RequestHeadersTimeout * _state.TimeoutScale) + (2 * KestrelLimitsSetup.KestrelHeartbeat);
+            : limits.RequestHeadersTimeout * _state.TimeoutScale;
+        if (level != OverloadLevel.Critical && kestrelHasScaledTimeout)
+        {
+            allowed += 2 * KestrelLimitsSetup.KestrelHeartbeat;
+        }
+
         var openTicks = now - connection.OpenedTimestamp;
         if (openTicks < allowed.TotalSeconds * _time.TimestampFrequency || !connection.TryMarkAborted())
         {

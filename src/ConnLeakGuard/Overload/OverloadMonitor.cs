@@ -101,15 +101,17 @@ internal sealed partial class OverloadMonitor : BackgroundService
         var overload = options.Overload;
         var now = _time.GetTimestamp();
 
+        var memoryThresholds = new OverloadThresholds(overload.MemoryElevated, overload.MemoryHigh, overload.MemoryCritical);
+        RefreshStaleHeapReading(_signals[0].Tracker.Level, memoryThresholds);
         var memory = MemorySignalReader.Read(overload.CgroupRoot, overload.ProcRoot, out var memoryProblem);
-        Update(_signals[0], memory, memoryProblem, new OverloadThresholds(overload.MemoryElevated, overload.MemoryHigh, overload.MemoryCritical), overload, now);
+        Update(_signals[0], memory, memoryProblem, memoryThresholds, overload, now);
 
         SignalReading? descriptors = FileDescriptorReader.TryRead(overload.ProcRoot, _descriptorLimit, out var reading, out var descriptorProblem) ? reading : null;
         _descriptorLimit = descriptors?.Limit ?? _descriptorLimit;
         Update(_signals[1], descriptors, descriptorProblem, new OverloadThresholds(overload.FileDescriptorsElevated, overload.FileDescriptorsHigh, overload.FileDescriptorsCritical), overload, now);
 
         var level = _signals.Max(s => s.Tracker.Level);
-        _state.SetLevel(level, overload.TimeoutScale);
+        _state.SetLevel(level, overload.TimeoutScale, _time);
         UpdateReadiness(level);
 
         _outbound.CloseIdle(level, options.Outbound.PooledConnectionIdleTimeout * overload.TimeoutScale, overload.SampleInterval);
@@ -188,6 +190,26 @@ internal sealed partial class OverloadMonitor : BackgroundService
 
         var critical = _signals.Where(s => s.Tracker.Level == OverloadLevel.Critical).Select(s => OverloadLabels.Of(s.Signal));
         _readiness.SetNotReady(ReadinessSource, $"overload level critical ({string.Join(", ", critical)}): new connections are rejected");
+    }
+
+    // The heap reading changes only when a collection runs, and under a heap limit the collector can let
+    // the heap grow by more than a level's width before it runs. When the bytes allocated since the last
+    // collection could reach the next level, a young-generation collection makes the reading current. It
+    // costs milliseconds and runs at most once per sample.
+    private static void RefreshStaleHeapReading(OverloadLevel memoryLevel, OverloadThresholds thresholds)
+    {
+        if (memoryLevel == OverloadLevel.Critical)
+        {
+            return;
+        }
+
+        var heap = MemorySignalReader.ReadGcHeap();
+        var next = memoryLevel + 1;
+        var allocated = (double)GC.GetTotalMemory(forceFullCollection: false) / Math.Max(1, heap.Limit);
+        if (thresholds.LevelFor(allocated) >= next && thresholds.LevelFor(heap.Fraction) < next)
+        {
+            GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+        }
     }
 
     // The memory signal shows the heap as of the last collection, and the cgroup usage as of the last time

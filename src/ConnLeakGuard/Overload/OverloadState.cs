@@ -8,6 +8,7 @@ internal sealed class OverloadState
 {
     private volatile int _level;
     private double _timeoutScale = 1.0;
+    private long _scaleChangedTimestamp;
 
     /// <summary>Raised on the monitor's thread after <see cref="CurrentTimeoutScale"/> changes.</summary>
     public event Action? TimeoutScaleChanged;
@@ -24,15 +25,25 @@ internal sealed class OverloadState
     /// <summary>The factor in force now: <see cref="TimeoutScale"/> from level Elevated on, otherwise 1.</summary>
     public double CurrentTimeoutScale => Level >= OverloadLevel.Elevated ? TimeoutScale : 1.0;
 
+    /// <summary>
+    /// Timestamp (of the monitor's <see cref="TimeProvider"/>) at which <see cref="CurrentTimeoutScale"/> last
+    /// changed and Kestrel got the new values, or 0. Kestrel reads its timeouts when a connection starts, so
+    /// a connection opened before this timestamp runs on the previous values.
+    /// </summary>
+    public long ScaleChangedTimestamp => Volatile.Read(ref _scaleChangedTimestamp);
+
     /// <summary>Returns <paramref name="timeout"/> multiplied by <see cref="CurrentTimeoutScale"/>.</summary>
     public TimeSpan ScaleTimeout(TimeSpan timeout) => timeout * CurrentTimeoutScale;
 
     /// <summary>
-    /// Sets the level and the configured timeout factor; returns the previous level. Raises
-    /// <see cref="TimeoutScaleChanged"/> when the factor in force changes.
+    /// Sets the level and the configured timeout factor, and returns the previous level. Raises
+    /// <see cref="TimeoutScaleChanged"/> when the factor in force changes, then records the time from
+    /// <paramref name="time"/> in <see cref="ScaleChangedTimestamp"/>.
     /// </summary>
-    public OverloadLevel SetLevel(OverloadLevel level, double timeoutScale)
+    public OverloadLevel SetLevel(OverloadLevel level, double timeoutScale, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(time);
+
         var scaleBefore = CurrentTimeoutScale;
 
         Volatile.Write(ref _timeoutScale, timeoutScale);
@@ -40,7 +51,10 @@ internal sealed class OverloadState
 
         if (CurrentTimeoutScale != scaleBefore)
         {
+            // The subscribers apply the new values to Kestrel before the time is taken, so every connection
+            // opened after the timestamp has them.
             TimeoutScaleChanged?.Invoke();
+            Volatile.Write(ref _scaleChangedTimestamp, time.GetTimestamp());
         }
 
         return previous;

@@ -35,7 +35,7 @@ public sealed class ConnectionCloseTests
         Assert.Equal(DebugClient.PortOf(bystander), Assert.Single(after.Connections).RemotePort);
         var scrape = await guard.ScrapeAsync();
         Assert.Equal(1, scrape.Sum("connleakguard_inbound_connections_closed_total", ("reason", "admin_close")));
-        Assert.Single(guard.GetLogEvents("AdminConnectionClosed"));
+        await guard.WaitForSingleLogEventAsync("AdminConnectionClosed", s_timeout);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class LeakReportTests
         Assert.Equal(1, scrape.Sum("connleakguard_connections_suspected_leaks"));
         Assert.Null((await debug.GetAsync("/debug/leaks")).InboundFrom(DebugClient.PortOf(active)));
 
-        var line = Assert.Single(guard.GetLogEvents("SuspectedConnectionLeak"));
+        var line = await guard.WaitForSingleLogEventAsync("SuspectedConnectionLeak", s_timeout);
         Assert.Equal(row.Id, line.GetProperty("ConnectionId").GetString());
         Assert.Equal("awaiting_headers", line.GetProperty("State").GetString());
         Assert.Equal(guard.ProxyEndPoint.Port, line.GetProperty("LocalPort").GetInt32());

@@ -13,6 +13,7 @@ namespace ConnLeakGuard.Tests.Infrastructure;
 public sealed class GuardProcess : IAsyncDisposable
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+    private const string CgroupRootKey = "ConnLeakGuard:Overload:CgroupRoot";
 
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _lines = new();
@@ -51,8 +52,21 @@ public sealed class GuardProcess : IAsyncDisposable
     /// configuration overrides (keys relative to the configuration root, for example
     /// "ConnLeakGuard:Inbound:KeepAliveTimeout").
     /// </summary>
-    /// <remarks>With <paramref name="configPath"/> the guard loads that file as it is, for reload tests.</remarks>
-    public static async Task<GuardProcess> StartAsync(Uri upstream, IReadOnlyDictionary<string, string>? settings = null, string? configJson = null, string? configPath = null)
+    /// <remarks>
+    /// With <paramref name="configPath"/> the guard loads that file as it is, for reload tests.
+    /// <paramref name="environment"/> adds variables (a GC heap limit, for example), and
+    /// <paramref name="shellPrefix"/> is a shell command that bash runs first in the same process
+    /// ("ulimit -n 512"), before it replaces itself with the guard, so <see cref="ProcessId"/> stays the
+    /// guard's. Unless a test sets ConnLeakGuard:Overload:CgroupRoot, the guard reads an empty folder
+    /// there, so the host's cgroup cannot raise its overload level.
+    /// </remarks>
+    public static async Task<GuardProcess> StartAsync(
+        Uri upstream,
+        IReadOnlyDictionary<string, string>? settings = null,
+        string? configJson = null,
+        string? configPath = null,
+        IReadOnlyDictionary<string, string>? environment = null,
+        string? shellPrefix = null)
     {
         var directory = Directory.CreateTempSubdirectory("connleakguard-test-").FullName;
         if (configPath is null)
@@ -61,13 +75,33 @@ public sealed class GuardProcess : IAsyncDisposable
             await File.WriteAllTextAsync(configPath, configJson ?? BuildConfig(upstream));
         }
 
+        settings ??= new Dictionary<string, string>();
         var arguments = new List<string> { GuardBinary.DllPath, "--config", configPath };
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        if (!settings.ContainsKey(CgroupRootKey))
         {
-            arguments.Add($"--{key}={value}");
+            arguments.Add($"--{CgroupRootKey}={Directory.CreateDirectory(Path.Combine(directory, "no-cgroup")).FullName}");
         }
 
+        arguments.AddRange(settings.Select(pair => $"--{pair.Key}={pair.Value}"));
+
         var process = GuardBinary.CreateProcess(arguments);
+        if (shellPrefix is not null)
+        {
+            // "$@" passes the arguments through unchanged, with no quoting by hand.
+            var dotnetArguments = process.StartInfo.ArgumentList.ToList();
+            process.StartInfo.FileName = "bash";
+            process.StartInfo.ArgumentList.Clear();
+            process.StartInfo.ArgumentList.Add("-c");
+            process.StartInfo.ArgumentList.Add($"{shellPrefix} && exec dotnet \"$@\"");
+            process.StartInfo.ArgumentList.Add("guard");
+            dotnetArguments.ForEach(process.StartInfo.ArgumentList.Add);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            process.StartInfo.Environment[name] = value;
+        }
+
         var guard = new GuardProcess(process, directory);
         process.OutputDataReceived += (_, e) => guard.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => guard.OnLine(e.Data);
@@ -111,16 +145,38 @@ public sealed class GuardProcess : IAsyncDisposable
     /// <summary>Scrapes the admin <c>/metrics</c> endpoint.</summary>
     public async Task<PrometheusScrape> ScrapeAsync()
     {
-        using var client = new HttpClient();
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var text = await client.GetStringAsync(new Uri(AdminUri, "/metrics"));
         return PrometheusScrape.Parse(text);
     }
+
+    /// <summary>Returns up to 20 log lines that mention <paramref name="text"/>, for failure messages.</summary>
+    public string LinesContaining(string text) =>
+        string.Join('\n', Lines.Where(line => line.Contains(text, StringComparison.OrdinalIgnoreCase)).Take(20));
 
     /// <summary>Returns the parsed JSON log events whose event name is <paramref name="eventName"/>.</summary>
     public IReadOnlyList<JsonElement> GetLogEvents(string eventName) =>
         [.. Lines.Select(TryParseJson)
             .Where(e => e is { } element && element.TryGetProperty("EventId", out var id) && id.TryGetProperty("Name", out var name) && name.GetString() == eventName)
             .Select(e => e!.Value)];
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for a log event named <paramref name="eventName"/>, then
+    /// 300 ms more, and returns it; fails unless exactly one arrived. The guard writes log lines from a
+    /// background queue, so a line can reach the test after the response it belongs to, and lines written
+    /// for one request arrive within milliseconds of each other, so the extra wait exposes duplicates.
+    /// </summary>
+    public async Task<JsonElement> WaitForSingleLogEventAsync(string eventName, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (GetLogEvents(eventName).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        await Task.Delay(300);
+        return Assert.Single(GetLogEvents(eventName));
+    }
 
     /// <summary>Sends SIGTERM and waits for the process to exit; returns the exit code.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)

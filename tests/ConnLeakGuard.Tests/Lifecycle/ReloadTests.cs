@@ -30,7 +30,7 @@ public sealed class ReloadTests
         Assert.True(switched, "requests still go to the first upstream after the swap");
         Assert.Equal(431, manyHeaders);
         Assert.Equal(1, scrape.Sum("connleakguard_config_reloads_total", ("result", "success")));
-        Assert.Single(guard.GetLogEvents("ConfigurationReloaded"));
+        await guard.WaitForSingleLogEventAsync("ConfigurationReloaded", s_reloadTimeout);
     }
 
     [Fact]

@@ -22,14 +22,11 @@ public sealed class DescriptorLimitTests(ITestOutputHelper output)
     [Fact]
     public async Task ConnectionFlood_ShedsBeforeDescriptorLimit()
     {
-        var emptyCgroup = Directory.CreateTempSubdirectory("connleakguard-nocgroup-").FullName;
         await using var upstream = await TestUpstream.StartAsync();
-        await using var guard = await ConstrainedGuardProcess.StartAsync(
+        await using var guard = await GuardProcess.StartAsync(
             upstream.Uri,
             new Dictionary<string, string>
             {
-                // The memory signal then reads only the GC heap, so the host's cgroup cannot interfere.
-                ["ConnLeakGuard:Overload:CgroupRoot"] = emptyCgroup,
                 ["ConnLeakGuard:Overload:SampleInterval"] = "100ms",
                 ["ConnLeakGuard:Overload:RecoveryHoldTime"] = "2s",
                 ["ConnLeakGuard:Inbound:MaxConnectionsPerClientIp"] = "2000",
@@ -79,14 +76,13 @@ public sealed class DescriptorLimitTests(ITestOutputHelper output)
         {
             await stopHealthy.CancelAsync();
             sockets.ForEach(s => s.Dispose());
-            Directory.Delete(emptyCgroup, recursive: true);
         }
     }
 
     // Opens a connection, sends one request and keeps the connection, as a client that leaks keep-alive
     // connections does. Returns null when the guard closed the connection, refused it or sent no response.
     // Shedding does the first two on purpose, and a guard out of descriptors does the last.
-    private static async Task<Socket?> OpenAndRequestAsync(ConstrainedGuardProcess guard)
+    private static async Task<Socket?> OpenAndRequestAsync(GuardProcess guard)
     {
         Socket? socket = null;
         try

@@ -24,14 +24,11 @@ public sealed class MemoryLimitTests(ITestOutputHelper output)
     [Fact]
     public async Task HeaderFlood_KeepsServingUnderHeapLimit()
     {
-        var emptyCgroup = Directory.CreateTempSubdirectory("connleakguard-nocgroup-").FullName;
         await using var upstream = await TestUpstream.StartAsync();
-        await using var guard = await ConstrainedGuardProcess.StartAsync(
+        await using var guard = await GuardProcess.StartAsync(
             upstream.Uri,
             new Dictionary<string, string>
             {
-                // Only the GC heap against its limit is read, whatever the host's cgroup contains.
-                ["ConnLeakGuard:Overload:CgroupRoot"] = emptyCgroup,
                 ["ConnLeakGuard:Overload:SampleInterval"] = "100ms",
                 ["ConnLeakGuard:Overload:RecoveryHoldTime"] = "2s",
                 ["ConnLeakGuard:Overload:MemoryElevated"] = "70%",
@@ -39,7 +36,7 @@ public sealed class MemoryLimitTests(ITestOutputHelper output)
                 ["ConnLeakGuard:Overload:MemoryCritical"] = "90%",
                 ["ConnLeakGuard:Inbound:MaxConnectionsPerClientIp"] = "5000",
             },
-            new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = HeapLimit });
+            environment: new Dictionary<string, string> { ["DOTNET_GCHeapHardLimit"] = HeapLimit });
 
         var sockets = new List<Socket>();
         var healthy = new HealthyClient();
@@ -90,12 +87,11 @@ public sealed class MemoryLimitTests(ITestOutputHelper output)
         {
             await stopHealthy.CancelAsync();
             sockets.ForEach(s => s.Dispose());
-            Directory.Delete(emptyCgroup, recursive: true);
         }
     }
 
     // Sends one request on a new connection once the level allows new connections again.
-    private static async Task<bool> RequestSucceedsAsync(ConstrainedGuardProcess guard)
+    private static async Task<bool> RequestSucceedsAsync(GuardProcess guard)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
@@ -121,7 +117,7 @@ public sealed class MemoryLimitTests(ITestOutputHelper output)
     }
 
     // Returns the connection after sending the unfinished headers, or null when the guard refused it.
-    private static async Task<Socket?> SendPartialHeadersAsync(ConstrainedGuardProcess guard, byte[] header)
+    private static async Task<Socket?> SendPartialHeadersAsync(GuardProcess guard, byte[] header)
     {
         Socket? socket = null;
         try

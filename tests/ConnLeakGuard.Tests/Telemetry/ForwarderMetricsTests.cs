@@ -47,7 +47,7 @@ public sealed class ForwarderMetricsTests
         Assert.Equal(1, scrape.Sum("connleakguard_forwarder_failures_total", ("cluster", "app"), ("error", "request")));
         Assert.Equal(1, scrape.Sum("connleakguard_forwarder_requests_total", ("outcome", "upstream_error")));
 
-        var line = Assert.Single(guard.GetLogEvents("ProxyRequestCompleted"));
+        var line = await guard.WaitForSingleLogEventAsync("ProxyRequestCompleted", TimeSpan.FromSeconds(10));
         Assert.Equal(502, line.GetProperty("StatusCode").GetInt32());
         Assert.Equal("request", line.GetProperty("ForwarderError").GetString());
     }

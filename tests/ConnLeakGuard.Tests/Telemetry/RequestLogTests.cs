@@ -7,6 +7,7 @@ namespace ConnLeakGuard.Tests.Telemetry;
 public sealed class RequestLogTests
 {
     private const string Secret = "s3cr3t-token-4f9a1c";
+    private static readonly TimeSpan s_logTimeout = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task ProxiedRequest_WritesOneCompletionLine()
@@ -20,7 +21,7 @@ public sealed class RequestLogTests
         using var response = await client.PostAsync(new Uri(guard.ProxyUri, "/orders"), content);
         await response.Content.ReadAsStringAsync();
 
-        var line = await WaitForSingleEventAsync(guard, "ProxyRequestCompleted");
+        var line = await guard.WaitForSingleLogEventAsync("ProxyRequestCompleted", s_logTimeout);
         Assert.Equal("POST", line.GetProperty("Method").GetString());
         Assert.Equal("app", line.GetProperty("RouteId").GetString());
         Assert.Equal("app", line.GetProperty("ClusterId").GetString());
@@ -49,7 +50,7 @@ public sealed class RequestLogTests
         using var response = await client.SendAsync(request);
 
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        await WaitForSingleEventAsync(guard, "ProxyRequestCompleted");
+        await guard.WaitForSingleLogEventAsync("ProxyRequestCompleted", s_logTimeout);
         AssertNowhere(guard, Secret);
     }
 
@@ -67,13 +68,13 @@ public sealed class RequestLogTests
         var response = await RawHttp.ReadResponseAsync(socket, TimeSpan.FromSeconds(10));
 
         Assert.Equal(413, response?.StatusCode);
-        var limitLine = await WaitForSingleEventAsync(guard, "RequestRejectedByLimit");
+        var limitLine = await guard.WaitForSingleLogEventAsync("RequestRejectedByLimit", s_logTimeout);
         Assert.Equal("max_request_body_size", limitLine.GetProperty("Reason").GetString());
         Assert.Equal(413, limitLine.GetProperty("StatusCode").GetInt32());
         Assert.False(string.IsNullOrEmpty(limitLine.GetProperty("ConnectionId").GetString()));
         Assert.Contains("127.0.0.1", limitLine.GetProperty("RemoteAddress").GetString(), StringComparison.Ordinal);
 
-        var completion = await WaitForSingleEventAsync(guard, "ProxyRequestCompleted");
+        var completion = await guard.WaitForSingleLogEventAsync("ProxyRequestCompleted", s_logTimeout);
         Assert.Equal(413, completion.GetProperty("StatusCode").GetInt32());
         Assert.Equal("not_forwarded", completion.GetProperty("Outcome").GetString());
         AssertNowhere(guard, Secret);
@@ -94,22 +95,9 @@ public sealed class RequestLogTests
         var response = await RawHttp.ReadResponseAsync(socket, TimeSpan.FromSeconds(10));
 
         Assert.Equal(431, response?.StatusCode);
-        var limitLine = await WaitForSingleEventAsync(guard, "KestrelLimitEnforced");
+        var limitLine = await guard.WaitForSingleLogEventAsync("KestrelLimitEnforced", s_logTimeout);
         Assert.Equal("max_request_header_count", limitLine.GetProperty("Reason").GetString());
         AssertNowhere(guard, Secret);
-    }
-
-    private static async Task<JsonElement> WaitForSingleEventAsync(GuardProcess guard, string eventName)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (guard.GetLogEvents(eventName).Count == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
-
-        // Lines written for the same request arrive within milliseconds, so a short wait exposes duplicates.
-        await Task.Delay(300);
-        return Assert.Single(guard.GetLogEvents(eventName));
     }
 
     private static void AssertNowhere(GuardProcess guard, string value)

@@ -33,8 +33,7 @@ public sealed class TracePropagationTests
         // The guard is a hop of its own: the upstream's parent is the guard's span, not the client's.
         Assert.NotEqual(ClientParentId, parts[2]);
 
-        await TestUpstream.WaitForAsync(() => guard.GetLogEvents("ProxyRequestCompleted").Count > 0, TimeSpan.FromSeconds(10));
-        var line = Assert.Single(guard.GetLogEvents("ProxyRequestCompleted"));
+        var line = await guard.WaitForSingleLogEventAsync("ProxyRequestCompleted", TimeSpan.FromSeconds(10));
         Assert.Equal(ClientTraceId, line.GetProperty("TraceId").GetString());
     }
 }
