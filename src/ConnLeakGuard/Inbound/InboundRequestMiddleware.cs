@@ -106,7 +106,8 @@ internal sealed class InboundRequestMiddleware
     {
         try
         {
-            return await RequestBodyBuffer.FillAsync(request.BodyReader!, bufferSize, context.RequestAborted);
+            return await RequestBodyBuffer.FillAsync(
+                request.BodyReader!, (TrackedRequestBodyStream)context.Request.Body, checked((int)bufferSize), context.Request.ContentLength, context.RequestAborted);
         }
         catch (Microsoft.AspNetCore.Http.BadHttpRequestException ex)
         {

@@ -1,14 +1,21 @@
+using System.Buffers;
+
 namespace ConnLeakGuard.Inbound;
 
 /// <summary>
 /// Wraps the request body to record when it has been read to its end, so the body deadline stops applying,
-/// and how many bytes it carried, counted on the connection. One instance serves all requests of an HTTP/1.1
-/// connection.
+/// and how many bytes it carried, counted on the connection. It first replays the bytes that
+/// <see cref="RequestBodyBuffer"/> read ahead. One instance serves all requests of an HTTP/1.1 connection.
 /// </summary>
 internal sealed class TrackedRequestBodyStream : Stream
 {
     private Stream _inner = Null;
     private InboundRequest? _request;
+
+    // Bytes read ahead by RequestBodyBuffer (a pooled array), served before the rest of the body.
+    private byte[]? _prefix;
+    private int _prefixOffset;
+    private int _prefixLength;
 
     /// <summary>Points the wrapper at the body of the next request.</summary>
     public void Attach(Stream inner, InboundRequest request)
@@ -17,9 +24,22 @@ internal sealed class TrackedRequestBodyStream : Stream
         _request = request;
     }
 
+    /// <summary>
+    /// Serves the first <paramref name="length"/> bytes of <paramref name="buffer"/> before the rest of the
+    /// body. The stream returns the buffer to <see cref="ArrayPool{T}.Shared"/> once replayed or detached.
+    /// </summary>
+    public void SetPrefix(byte[] buffer, int length)
+    {
+        ReturnPrefix();
+        _prefix = buffer;
+        _prefixOffset = 0;
+        _prefixLength = length;
+    }
+
     /// <summary>Releases the current request's body.</summary>
     public void Detach()
     {
+        ReturnPrefix();
         _inner = Null;
         _request = null;
     }
@@ -40,7 +60,7 @@ internal sealed class TrackedRequestBodyStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var read = await _inner.ReadAsync(buffer, cancellationToken);
+        var read = _prefix is null ? await _inner.ReadAsync(buffer, cancellationToken) : ReadPrefix(buffer.Span);
         Record(read, buffer.Length);
         return read;
     }
@@ -50,7 +70,7 @@ internal sealed class TrackedRequestBodyStream : Stream
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        var read = _inner.Read(buffer, offset, count);
+        var read = _prefix is null ? _inner.Read(buffer, offset, count) : ReadPrefix(buffer.AsSpan(offset, count));
         Record(read, count);
         return read;
     }
@@ -64,6 +84,28 @@ internal sealed class TrackedRequestBodyStream : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int ReadPrefix(Span<byte> destination)
+    {
+        var count = Math.Min(destination.Length, _prefixLength - _prefixOffset);
+        _prefix.AsSpan(_prefixOffset, count).CopyTo(destination);
+        _prefixOffset += count;
+        if (_prefixOffset == _prefixLength)
+        {
+            ReturnPrefix();
+        }
+
+        return count;
+    }
+
+    private void ReturnPrefix()
+    {
+        if (_prefix is { } prefix)
+        {
+            _prefix = null;
+            ArrayPool<byte>.Shared.Return(prefix);
+        }
+    }
 
     private void Record(int read, int requested)
     {

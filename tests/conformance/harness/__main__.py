@@ -150,6 +150,8 @@ def main(argv):
             "guard-h2c", arguments, settings, settings.guard_h2_port, settings.admin_h2_port,
             [f"--ConnLeakGuard:Inbound:Urls=http://127.0.0.1:{settings.guard_h2_port}",
              "--ConnLeakGuard:Inbound:Protocols=Http2",
+             # Kestrel reports why it closes an HTTP/2 connection or stream only at Debug level.
+             "--Serilog:MinimumLevel:Override:Microsoft.AspNetCore.Server.Kestrel.Http2=Debug",
              f"--ConnLeakGuard:Admin:Urls=http://127.0.0.1:{settings.admin_h2_port}"])
         guards.append(guard_h2)
         print(f"upstream pid {upstream.pid}, guard pid {guard.process.pid} (HTTP/1.1 :{guard.port}), "
