@@ -39,5 +39,15 @@ if (problems.Count > 0 || proxyProblems.Count > 0)
 
 // 4. Inbound limits, outbound pool, telemetry, admin endpoints, drain: see GuardApplication.
 var app = GuardApplication.Build(builder, options);
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+{
+    // A port conflict is an operator's problem, not a crash: one line, no stack trace.
+    await Console.Error.WriteLineAsync($"Cannot start: {ex.Message}");
+    return ExitCodes.ListenFailed;
+}
+
 return ExitCodes.Success;

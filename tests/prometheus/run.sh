@@ -30,29 +30,26 @@ trap cleanup EXIT
 pass() { echo "PASS: $*"; }
 fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
 
-# Prints a port in 23000-23999 that nothing listens on and that this script has not handed out yet.
-ASSIGNED_PORTS=""
-free_port() {
-    local port
-    port=$(python3 - "$ASSIGNED_PORTS" <<'PY'
+# Prints $1 distinct ports in 23000-23999 that nothing listens on, on one line. One call picks them all,
+# because a function run in $(...) cannot remember what an earlier call handed out.
+free_ports() {
+    python3 - "$1" <<'PY'
 import random, socket, sys
-taken = {int(p) for p in sys.argv[1].split()}
+wanted = int(sys.argv[1])
 ports = list(range(23000, 24000))
 random.shuffle(ports)
+chosen = []
 for port in ports:
-    if port in taken:
-        continue
     with socket.socket() as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
             continue
-    print(port)
-    break
+    chosen.append(port)
+    if len(chosen) == wanted:
+        break
+print(" ".join(map(str, chosen)))
 PY
-)
-    ASSIGNED_PORTS="$ASSIGNED_PORTS $port"
-    echo "$port"
 }
 
 # Waits up to $2 seconds for URL $1 to return status 200.
@@ -93,10 +90,7 @@ if ! dotnet build "$ROOT/src/ConnLeakGuard" -c "$CONFIGURATION" --nologo -v quie
 fi
 GUARD_DLL="$ROOT/src/ConnLeakGuard/bin/$CONFIGURATION/net10.0/ConnLeakGuard.dll"
 
-UPSTREAM_PORT=$(free_port)
-PROXY_PORT=$(free_port)
-ADMIN_PORT=$(free_port)
-PROMETHEUS_PORT=$(free_port)
+read -r UPSTREAM_PORT PROXY_PORT ADMIN_PORT PROMETHEUS_PORT < <(free_ports 4)
 
 # 3. Upstream and guard.
 mkdir -p "$WORK/www"
