@@ -69,6 +69,7 @@ internal sealed partial class GuardOptionsMonitor : IOptionsMonitor<GuardOptions
         WarnRestartRequired("ConnLeakGuard:Admin:Urls", previous.Admin.Urls, next.Admin.Urls);
         WarnRestartRequired("ConnLeakGuard:Shutdown:DrainTimeout", DurationParser.Format(previous.Shutdown.DrainTimeout), DurationParser.Format(next.Shutdown.DrainTimeout));
         WarnRestartRequired("ConnLeakGuard:LogFormat", previous.LogFormat.ToString(), next.LogFormat.ToString());
+        WarnRestartRequired("ConnLeakGuard:LogQueueCapacity", previous.LogQueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), next.LogQueueCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WarnRestartRequired("ConnLeakGuard:Inbound:ListenBacklog", previous.Inbound.ListenBacklog.ToString(System.Globalization.CultureInfo.InvariantCulture), next.Inbound.ListenBacklog.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WarnRestartRequired("ConnLeakGuard:Inbound:SocketSendBufferSize", GuardOptionsBinder.FormatValue(previous.Inbound.SocketSendBufferSize), GuardOptionsBinder.FormatValue(next.Inbound.SocketSendBufferSize));
 

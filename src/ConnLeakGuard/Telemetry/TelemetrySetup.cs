@@ -38,14 +38,21 @@ internal static class TelemetrySetup
 
             if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
             {
-                _ = options.LogFormat == LogFormat.Text
-                    ? logger.WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
-                    : logger.WriteTo.Console(new RenderedCompactJsonFormatter());
+                // Formatting and the write to standard output run on a background thread, so a slow log
+                // reader delays log lines, never requests. Disposing the logger at shutdown flushes the queue.
+                logger.WriteTo.Async(
+                    sink => _ = options.LogFormat == LogFormat.Text
+                        ? sink.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+                        : sink.Console(new RenderedCompactJsonFormatter()),
+                    bufferSize: options.LogQueueCapacity,
+                    blockWhenFull: false,
+                    monitor: services.GetRequiredService<LogQueueMonitor>());
             }
         });
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<GuardMetrics>();
+        builder.Services.AddSingleton<LogQueueMonitor>();
         builder.Services.AddSingleton<LimitEventLog>();
         builder.Services.AddSingleton<KestrelCloseReasonBridge>();
         builder.Services.AddSingleton<ForwarderMetrics>();
