@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using ConnLeakGuard.Telemetry;
 using Microsoft.AspNetCore.Http;
 
 namespace ConnLeakGuard.Inbound;
@@ -28,6 +29,9 @@ internal sealed class InboundRequest
 
     /// <summary>The request; null between requests.</summary>
     public volatile HttpContext? Context;
+
+    /// <summary>Byte counts and timings for the request's completion line; null outside the proxy pipeline.</summary>
+    public ProxyRequestTelemetry? Telemetry;
 
     /// <summary>Timestamp by which the whole request body must have been read.</summary>
     public long BodyDeadline = long.MaxValue;
@@ -90,9 +94,9 @@ internal sealed class InboundRequest
     /// <summary>The limit that timed the request out, or null.</summary>
     public string? TimeoutReason => _timeoutReason switch
     {
-        1 => Telemetry.CloseReasons.RequestBodyTimeout,
-        2 => Telemetry.CloseReasons.ResponseTimeout,
-        3 => Telemetry.CloseReasons.MinResponseDataRate,
+        1 => CloseReasons.RequestBodyTimeout,
+        2 => CloseReasons.ResponseTimeout,
+        3 => CloseReasons.MinResponseDataRate,
         _ => null,
     };
 
@@ -111,6 +115,7 @@ internal sealed class InboundRequest
         Volatile.Write(ref WritePendingSince, 0);
         Interlocked.Add(ref ResponseBytesWritten, bytes);
         Connection.CountResponseBytesWritten(bytes);
+        Telemetry?.CountResponseBytes(bytes);
     }
 
     /// <summary>Marks the request as cut for a stalled reader; returns false if already marked.</summary>
@@ -119,6 +124,7 @@ internal sealed class InboundRequest
     /// <summary>Prepares the instance for the next request on the same connection.</summary>
     public void Reset(HttpContext context, long bodyDeadline, long responseDeadline, long? minResponseDataRate, long now)
     {
+        Telemetry = context.Features.Get<ProxyRequestTelemetry>();
         ResponseBytesWritten = 0;
         WritePendingSince = 0;
         RateWindowStart = now;
@@ -139,6 +145,7 @@ internal sealed class InboundRequest
     public void Clear()
     {
         Context = null;
+        Telemetry = null;
         UpstreamCancellation = null;
         BodyReader = null;
         BodyDeadline = long.MaxValue;

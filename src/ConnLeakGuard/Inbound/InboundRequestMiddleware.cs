@@ -231,7 +231,13 @@ internal sealed class InboundRequestMiddleware
 
         context.Response.OnStarting(static state =>
         {
-            ((InboundRequest)state).Phase = InboundPhase.WritingResponse;
+            var started = (InboundRequest)state;
+            started.Phase = InboundPhase.WritingResponse;
+            if (started.Telemetry is { } telemetry)
+            {
+                telemetry.ResponseContentStart = started.PhaseTimestamp;
+            }
+
             return Task.CompletedTask;
         }, request);
 

@@ -114,6 +114,11 @@ internal sealed class TrackedRequestBodyStream : Stream
             return;
         }
 
+        if (requested > 0)
+        {
+            request.Telemetry?.CountRequestBytes(read, request.Connection.Time.GetTimestamp());
+        }
+
         if (read > 0)
         {
             request.Connection.CountBodyBytesRead(read);

@@ -19,7 +19,8 @@ internal sealed class LeaseReleasingContent : HttpContent
         _inner = inner;
         _lease = lease;
 
-        foreach (var header in inner.Headers)
+        // The raw values, as YARP copies them: enumerating Headers itself would parse every value.
+        foreach (var header in inner.Headers.NonValidated)
         {
             Headers.TryAddWithoutValidation(header.Key, header.Value);
         }

@@ -8,7 +8,7 @@ namespace ConnLeakGuard.Telemetry;
 /// </summary>
 /// <remarks>
 /// System.Net.Http records both histograms inside the request's async flow (.NET 8 and later), so the
-/// request is found through <see cref="ProxyRequestTelemetry.Current"/> without any tag lookup.
+/// request is found through <see cref="Inbound.InboundRequestContext.Current"/> without any tag lookup.
 /// </remarks>
 internal sealed class HttpClientRequestListener : IDisposable
 {
@@ -36,7 +36,7 @@ internal sealed class HttpClientRequestListener : IDisposable
 
     private static void OnMeasurement(Instrument instrument, double seconds)
     {
-        if (ProxyRequestTelemetry.Current is not { } request)
+        if (Inbound.InboundRequestContext.Current?.Telemetry is not { } request)
         {
             return;
         }

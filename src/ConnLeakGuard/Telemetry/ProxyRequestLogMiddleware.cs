@@ -37,7 +37,7 @@ internal sealed partial class ProxyRequestLogMiddleware
 
         var start = _time.GetTimestamp();
         var telemetry = new ProxyRequestTelemetry();
-        ProxyRequestTelemetry.Current = telemetry;
+        context.Features.Set(telemetry);
 
         var failed = true;
         try
@@ -68,6 +68,8 @@ internal sealed partial class ProxyRequestLogMiddleware
             {
                 _metrics.RequestFailed(cluster, errorName);
             }
+
+            RecordStages(telemetry);
         }
 
         if (!_logger.IsEnabled(LogLevel.Information))
@@ -78,8 +80,7 @@ internal sealed partial class ProxyRequestLogMiddleware
         // An exception escaping the pipeline becomes a 500 after this middleware has returned.
         var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
         var durationMs = _time.GetElapsedTime(start).TotalMilliseconds;
-        var upstreamMs = ToMilliseconds(telemetry.UpstreamSeconds)
-            ?? (telemetry.SendStop != 0 && telemetry.SendStart != 0 ? _time.GetElapsedTime(telemetry.SendStart, telemetry.SendStop).TotalMilliseconds : null);
+        var upstreamMs = ToMilliseconds(telemetry.UpstreamSeconds);
         var queueMs = ToMilliseconds(telemetry.QueueSeconds);
         long? requestBytes = telemetry.RequestBytes >= 0 ? telemetry.RequestBytes
             : context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } ? 0 : null;
@@ -104,6 +105,27 @@ internal sealed partial class ProxyRequestLogMiddleware
             context.Request.Protocol,
             connectionId,
             traceId);
+    }
+
+    // The send stage is HttpClient's own measurement up to the response headers. The body stages run from
+    // the first read of the request body to its end, and from the start of the response to the end of the
+    // request.
+    private void RecordStages(ProxyRequestTelemetry telemetry)
+    {
+        if (!double.IsNaN(telemetry.UpstreamSeconds))
+        {
+            _metrics.StageCompleted(ForwarderMetrics.StageSend, TimeSpan.FromSeconds(telemetry.UpstreamSeconds));
+        }
+
+        if (telemetry.RequestContentStart != 0 && telemetry.RequestContentEnd != 0)
+        {
+            _metrics.StageCompleted(ForwarderMetrics.StageRequestContent, _time.GetElapsedTime(telemetry.RequestContentStart, telemetry.RequestContentEnd));
+        }
+
+        if (telemetry.ResponseContentStart != 0)
+        {
+            _metrics.StageCompleted(ForwarderMetrics.StageResponseContent, _time.GetElapsedTime(telemetry.ResponseContentStart));
+        }
     }
 
     private static double? ToMilliseconds(double seconds) => double.IsNaN(seconds) ? null : seconds * 1000;

@@ -1,41 +1,32 @@
 namespace ConnLeakGuard.Telemetry;
 
 /// <summary>
-/// Timings and byte counts of one proxied request, filled by listeners that YARP and HttpClient call on the
-/// request's own execution context, and read by <see cref="ProxyRequestLogMiddleware"/> when the request ends.
+/// Timings and byte counts of one proxied request: filled by the guard's body streams and by the HttpClient
+/// listener, read by <see cref="ProxyRequestLogMiddleware"/> when the request ends.
 /// </summary>
 /// <remarks>
-/// Timestamps are <see cref="TimeProvider.GetTimestamp"/> values, zero when the stage did not happen. The
-/// request body copy can run on another thread than the response, so each field has a single writer, and a
-/// value that arrives after the request ended is simply not logged.
+/// The log middleware creates it and stores it in the request's features; the inbound middleware links it to
+/// the request's <see cref="Inbound.InboundRequest"/>. Timestamps are <see cref="TimeProvider.GetTimestamp"/>
+/// values, zero when the stage did not happen. The request body copy can run on another thread than the
+/// response, so each field has a single writer, and a value that arrives after the request ended is not
+/// logged. The guard counts the bytes itself, because an in-process listener on YARP's events costs an
+/// event object and boxed values for each of about eight events per request.
 /// </remarks>
 internal sealed class ProxyRequestTelemetry
 {
-    private static readonly AsyncLocal<ProxyRequestTelemetry?> s_current = new();
-
-    /// <summary>The state of the request whose execution context is running, or null outside a proxied request.</summary>
-    public static ProxyRequestTelemetry? Current
-    {
-        get => s_current.Value;
-        set => s_current.Value = value;
-    }
-
-    /// <summary>When YARP started sending the upstream request.</summary>
-    public long SendStart;
-
-    /// <summary>When YARP received the upstream response headers.</summary>
-    public long SendStop;
-
-    /// <summary>When YARP started copying the request body.</summary>
+    /// <summary>When the forwarder first read the request body.</summary>
     public long RequestContentStart;
 
-    /// <summary>When YARP started copying the response body.</summary>
+    /// <summary>When the forwarder read the end of the request body.</summary>
+    public long RequestContentEnd;
+
+    /// <summary>When the response started.</summary>
     public long ResponseContentStart;
 
-    /// <summary>Request body bytes copied to the upstream; -1 until the copy finishes.</summary>
+    /// <summary>Request body bytes read by the forwarder; -1 until it reads the body.</summary>
     public long RequestBytes = -1;
 
-    /// <summary>Response body bytes copied to the client; -1 until the copy finishes.</summary>
+    /// <summary>Response body bytes accepted by the client connection; -1 until the first write.</summary>
     public long ResponseBytes = -1;
 
     /// <summary>Seconds the request waited for a connection in HttpClient's pool; NaN when not reported.</summary>
@@ -43,4 +34,23 @@ internal sealed class ProxyRequestTelemetry
 
     /// <summary>Seconds from sending the upstream request to its response headers, as HttpClient measured; NaN when not reported.</summary>
     public double UpstreamSeconds = double.NaN;
+
+    /// <summary>Counts <paramref name="read"/> request body bytes, read at <paramref name="now"/>; 0 marks the end of the body.</summary>
+    public void CountRequestBytes(int read, long now)
+    {
+        if (RequestBytes < 0)
+        {
+            RequestBytes = 0;
+            RequestContentStart = now;
+        }
+
+        RequestBytes += read;
+        if (read == 0)
+        {
+            RequestContentEnd = now;
+        }
+    }
+
+    /// <summary>Counts <paramref name="written"/> response body bytes.</summary>
+    public void CountResponseBytes(int written) => ResponseBytes = Math.Max(ResponseBytes, 0) + written;
 }

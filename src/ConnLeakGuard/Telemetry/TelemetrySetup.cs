@@ -56,7 +56,6 @@ internal static class TelemetrySetup
         builder.Services.AddSingleton<LimitEventLog>();
         builder.Services.AddSingleton<KestrelCloseReasonBridge>();
         builder.Services.AddSingleton<ForwarderMetrics>();
-        builder.Services.AddSingleton<ForwarderEventListener>();
         builder.Services.AddSingleton<HttpClientRequestListener>();
         builder.Services.AddHostedService<GuardStopLog>();
         builder.Services.AddGuardHealth();
@@ -89,7 +88,6 @@ internal static class TelemetrySetup
         ArgumentNullException.ThrowIfNull(app);
 
         app.Services.GetRequiredService<KestrelCloseReasonBridge>();
-        app.Services.GetRequiredService<ForwarderEventListener>();
         app.Services.GetRequiredService<HttpClientRequestListener>();
         return app;
     }
