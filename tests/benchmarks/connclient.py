@@ -16,6 +16,7 @@ closes it), or, in slowloris mode, after --max-connects connection attempts. The
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import os
 import random
@@ -67,6 +68,7 @@ async def run_idle(port: int, count: int, parallel: int, deadline: float) -> Non
     connections: list[asyncio.StreamWriter] = []
     ok = 0
     failed = 0
+    errors: collections.Counter[str] = collections.Counter()
     gate = asyncio.Semaphore(parallel)
     request = f"GET / HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode()
 
@@ -82,11 +84,13 @@ async def run_idle(port: int, count: int, parallel: int, deadline: float) -> Non
                     ok += 1
                 else:
                     failed += 1
-            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError):
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError, IndexError) as error:
                 failed += 1
+                errors[type(error).__name__] += 1
 
     await asyncio.gather(*(open_one() for _ in range(count)))
-    print(f"ready opened={len(connections)} ok={ok} failed={failed}", flush=True)
+    error_counts = ",".join(f"{name}:{count}" for name, count in errors.most_common()) or "none"
+    print(f"ready opened={len(connections)} ok={ok} failed={failed} errors={error_counts}", flush=True)
 
     await wait_for_stop(deadline)
     for writer in connections:
