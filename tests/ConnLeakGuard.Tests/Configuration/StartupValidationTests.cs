@@ -70,4 +70,20 @@ public sealed class StartupValidationTests
         Assert.Equal(InvalidConfigurationExitCode, exitCode);
         Assert.Contains("Configuration file not found: /nonexistent/appsettings.json", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task PortInUse_StopsWithOneLineAndExitCode3()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        await using var config = await TempConfig.CreateAsync(GuardProcess.BuildConfig(new Uri("http://127.0.0.1:5000")));
+
+        var (exitCode, _, error) = await GuardBinary.RunAsync(
+            "--config", config.Path, $"--ConnLeakGuard:Inbound:Urls=http://127.0.0.1:{port}");
+
+        Assert.Equal(3, exitCode);
+        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains($"Cannot start: Failed to bind to address http://127.0.0.1:{port}", line, StringComparison.Ordinal);
+    }
 }
