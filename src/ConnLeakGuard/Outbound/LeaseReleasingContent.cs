@@ -9,6 +9,8 @@ namespace ConnLeakGuard.Outbound;
 /// client aborts, or when the copy fails. YARP disposes the response only on failure paths, so the end of
 /// the body is the usual release point.
 /// </summary>
+// TODO: buffer upstream responses (as nginx's proxy_buffering does) so that a slow reader stops holding
+// the slot once the upstream has sent everything; LeakLab's slow-read scenario shows the cost (docs/leaklab.md).
 internal sealed class LeaseReleasingContent : HttpContent
 {
     private readonly HttpContent _inner;
