@@ -116,7 +116,7 @@ internal sealed class TrackedRequestBodyStream : Stream
 
         if (requested > 0)
         {
-            request.Telemetry?.CountRequestBytes(read, request.Connection.Time.GetTimestamp());
+            request.Telemetry?.CountRequestBytes(read, request.Connection.Time);
         }
 
         if (read > 0)

@@ -14,13 +14,13 @@ namespace ConnLeakGuard.Telemetry;
 /// </remarks>
 internal sealed class ProxyRequestTelemetry
 {
-    /// <summary>When the forwarder first read the request body.</summary>
+    /// <summary>Timestamp of the forwarder's first read of the request body.</summary>
     public long RequestContentStart;
 
-    /// <summary>When the forwarder read the end of the request body.</summary>
+    /// <summary>Timestamp at which the forwarder read the end of the request body.</summary>
     public long RequestContentEnd;
 
-    /// <summary>When the response started.</summary>
+    /// <summary>Timestamp at which the response started.</summary>
     public long ResponseContentStart;
 
     /// <summary>Request body bytes read by the forwarder; -1 until it reads the body.</summary>
@@ -35,19 +35,22 @@ internal sealed class ProxyRequestTelemetry
     /// <summary>Seconds from sending the upstream request to its response headers, as HttpClient measured; NaN when not reported.</summary>
     public double UpstreamSeconds = double.NaN;
 
-    /// <summary>Counts <paramref name="read"/> request body bytes, read at <paramref name="now"/>; 0 marks the end of the body.</summary>
-    public void CountRequestBytes(int read, long now)
+    /// <summary>
+    /// Counts <paramref name="read"/> request body bytes. A read of 0 bytes marks the end of the body. The
+    /// clock is read only at the first read and at the end, because this runs on every read.
+    /// </summary>
+    public void CountRequestBytes(int read, TimeProvider time)
     {
         if (RequestBytes < 0)
         {
             RequestBytes = 0;
-            RequestContentStart = now;
+            RequestContentStart = time.GetTimestamp();
         }
 
         RequestBytes += read;
         if (read == 0)
         {
-            RequestContentEnd = now;
+            RequestContentEnd = time.GetTimestamp();
         }
     }
 
