@@ -9,6 +9,6 @@ internal static class ExitCodes
     /// <summary>The configuration is invalid, or the command line is.</summary>
     public const int InvalidConfiguration = 2;
 
-    /// <summary>A listener could not bind its address, usually because another process holds the port.</summary>
+    /// <summary>A listener could not bind its address, usually because another process uses the port.</summary>
     public const int ListenFailed = 3;
 }

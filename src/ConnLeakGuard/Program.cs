@@ -45,8 +45,9 @@ try
 }
 catch (IOException ex) when (ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
 {
-    // A port conflict is an operator's problem, not a crash: one line, no stack trace.
-    await Console.Error.WriteLineAsync($"Cannot start: {ex.Message}");
+    // A port conflict is a deployment problem, not a crash, so it gets one line and no stack trace.
+    await Console.Error.WriteLineAsync(
+        $"Failed to start: {ex.Message} Stop the process that uses the port, or choose another port in ConnLeakGuard:Inbound:Urls or ConnLeakGuard:Admin:Urls.");
     return ExitCodes.ListenFailed;
 }
 

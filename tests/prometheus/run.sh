@@ -35,7 +35,7 @@ fail() { echo "FAIL: $*"; FAILURES=$((FAILURES + 1)); }
 free_ports() {
     python3 - "$1" <<'PY'
 import random, socket, sys
-wanted = int(sys.argv[1])
+count = int(sys.argv[1])
 ports = list(range(23000, 24000))
 random.shuffle(ports)
 chosen = []
@@ -46,7 +46,7 @@ for port in ports:
         except OSError:
             continue
     chosen.append(port)
-    if len(chosen) == wanted:
+    if len(chosen) == count:
         break
 print(" ".join(map(str, chosen)))
 PY

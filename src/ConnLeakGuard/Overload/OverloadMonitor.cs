@@ -193,9 +193,9 @@ internal sealed partial class OverloadMonitor : BackgroundService
     }
 
     // The heap reading changes only when a collection runs, and under a heap limit the collector can let
-    // the heap grow by more than a level's width before it runs. When the bytes allocated since the last
-    // collection could reach the next level, a young-generation collection makes the reading current. It
-    // costs milliseconds and runs at most once per sample.
+    // the heap grow by more than a level's width before it runs. When the heap's current size, including
+    // objects allocated since the last collection, would reach the next level, a young-generation
+    // collection makes the reading current. Sample calls this once, so it runs at most once per interval.
     private static void RefreshStaleHeapReading(OverloadLevel memoryLevel, OverloadThresholds thresholds)
     {
         if (memoryLevel == OverloadLevel.Critical)

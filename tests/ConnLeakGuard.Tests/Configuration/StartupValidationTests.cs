@@ -72,7 +72,7 @@ public sealed class StartupValidationTests
     }
 
     [Fact]
-    public async Task PortInUse_StopsWithOneLineAndExitCode3()
+    public async Task PortInUse_ExitsWithCode3()
     {
         using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         holder.Start();
@@ -84,6 +84,7 @@ public sealed class StartupValidationTests
 
         Assert.Equal(3, exitCode);
         var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains($"Cannot start: Failed to bind to address http://127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.StartsWith("Failed to start: ", line, StringComparison.Ordinal);
+        Assert.Contains($"Failed to bind to address http://127.0.0.1:{port}", line, StringComparison.Ordinal);
     }
 }
