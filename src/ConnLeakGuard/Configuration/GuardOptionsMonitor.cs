@@ -75,8 +75,11 @@ internal sealed partial class GuardOptionsMonitor : IOptionsMonitor<GuardOptions
 
         _current = next;
         _metrics.ConfigReloaded(success: true);
-        LogReloadApplied(_logger);
         Changed?.Invoke(next, Options.DefaultName);
+
+        // Logged after the subscribers (Kestrel's limits, the outbound pools) have the new values, so the
+        // line means the reload is in force.
+        LogReloadApplied(_logger);
         return true;
     }
 

@@ -23,14 +23,16 @@ public sealed class ReloadTests
             "\"Inbound\": { \"Urls\": \"http://127.0.0.1:0\", \"MaxRequestHeaderCount\": 20 }",
             StringComparison.Ordinal));
 
+        // YARP's routes and the guard's limits reload through separate callbacks, so the header check waits
+        // for the guard's line that says its new limits are in force.
         var switched = await WaitForBodyAsync(client, "second");
+        await guard.WaitForSingleLogEventAsync("ConfigurationReloaded", s_reloadTimeout);
         var manyHeaders = await SendWithHeadersAsync(guard, 30);
         var scrape = await guard.ScrapeAsync();
 
         Assert.True(switched, "requests still go to the first upstream after the swap");
         Assert.Equal(431, manyHeaders);
         Assert.Equal(1, scrape.Sum("connleakguard_config_reloads_total", ("result", "success")));
-        await guard.WaitForSingleLogEventAsync("ConfigurationReloaded", s_reloadTimeout);
     }
 
     [Fact]
