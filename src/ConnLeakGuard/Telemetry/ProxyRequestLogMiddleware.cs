@@ -15,6 +15,8 @@ namespace ConnLeakGuard.Telemetry;
 /// <remarks>
 /// The line carries method, route, cluster, destination, status, durations, body sizes, connection id and trace
 /// id. It never carries the path, the query string, a header or a body, because those can hold credentials.
+/// The line is written by <see cref="CompletionLogWriter"/> when the guard's own JSON output is in use, and
+/// through Serilog otherwise; <c>Serilog:MinimumLevel:Override</c> for this class switches it off in both cases.
 /// </remarks>
 internal sealed partial class ProxyRequestLogMiddleware
 {
@@ -22,13 +24,16 @@ internal sealed partial class ProxyRequestLogMiddleware
     private readonly ForwarderMetrics _metrics;
     private readonly ILogger<ProxyRequestLogMiddleware> _logger;
     private readonly TimeProvider _time;
+    private readonly CompletionLogWriter _writer;
 
-    public ProxyRequestLogMiddleware(RequestDelegate next, ForwarderMetrics metrics, ILogger<ProxyRequestLogMiddleware> logger, TimeProvider time)
+    public ProxyRequestLogMiddleware(
+        RequestDelegate next, ForwarderMetrics metrics, ILogger<ProxyRequestLogMiddleware> logger, TimeProvider time, CompletionLogWriter writer)
     {
         _next = next;
         _metrics = metrics;
         _logger = logger;
         _time = time;
+        _writer = writer;
     }
 
     public async Task InvokeAsync(HttpContext context)
@@ -78,33 +83,53 @@ internal sealed partial class ProxyRequestLogMiddleware
         }
 
         // An exception escaping the pipeline becomes a 500 after this middleware has returned.
-        var status = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode;
-        var durationMs = _time.GetElapsedTime(start).TotalMilliseconds;
-        var upstreamMs = ToMilliseconds(telemetry.UpstreamSeconds);
-        var queueMs = ToMilliseconds(telemetry.QueueSeconds);
-        long? requestBytes = telemetry.RequestBytes >= 0 ? telemetry.RequestBytes
-            : context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } ? 0 : null;
-        long? responseBytes = telemetry.ResponseBytes < 0 ? null : telemetry.ResponseBytes;
-        var connectionId = context.Features.Get<IHttpConnectionFeature>()?.ConnectionId;
-        var traceId = Activity.Current?.TraceId.ToHexString();
+        var activity = Activity.Current;
+        var entry = new CompletionLogEntry
+        {
+            Timestamp = _time.GetUtcNow().UtcDateTime,
+            Method = context.Request.Method,
+            RouteId = proxy?.Route.Config.RouteId,
+            ClusterId = cluster,
+            DestinationId = destination,
+            StatusCode = failed && !context.Response.HasStarted ? StatusCodes.Status500InternalServerError : context.Response.StatusCode,
+            Outcome = outcome,
+            ForwarderError = errorName,
+            DurationMs = _time.GetElapsedTime(start).TotalMilliseconds,
+            UpstreamMs = ToMilliseconds(telemetry.UpstreamSeconds),
+            QueueMs = ToMilliseconds(telemetry.QueueSeconds),
+            RequestBytes = telemetry.RequestBytes >= 0 ? telemetry.RequestBytes
+                : context.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false } ? 0 : null,
+            ResponseBytes = telemetry.ResponseBytes < 0 ? null : telemetry.ResponseBytes,
+            Protocol = context.Request.Protocol,
+            ConnectionId = context.Features.Get<IHttpConnectionFeature>()?.ConnectionId,
+            RequestId = context.TraceIdentifier,
+            TraceId = activity?.TraceId ?? default,
+            SpanId = activity?.SpanId ?? default,
+        };
+
+        if (_writer.IsEnabled)
+        {
+            _writer.TryWrite(entry);
+            return;
+        }
 
         LogRequestCompleted(
             _logger,
-            context.Request.Method,
-            proxy?.Route.Config.RouteId,
-            cluster,
-            destination,
-            status,
-            outcome,
-            errorName,
-            durationMs,
-            upstreamMs,
-            queueMs,
-            requestBytes,
-            responseBytes,
-            context.Request.Protocol,
-            connectionId,
-            traceId);
+            entry.Method,
+            entry.RouteId,
+            entry.ClusterId,
+            entry.DestinationId,
+            entry.StatusCode,
+            entry.Outcome,
+            entry.ForwarderError,
+            entry.DurationMs,
+            entry.UpstreamMs,
+            entry.QueueMs,
+            entry.RequestBytes,
+            entry.ResponseBytes,
+            entry.Protocol,
+            entry.ConnectionId,
+            entry.TraceId == default ? null : entry.TraceId.ToHexString());
     }
 
     // The send stage is HttpClient's own measurement up to the response headers. The body stages run from
@@ -130,10 +155,9 @@ internal sealed partial class ProxyRequestLogMiddleware
 
     private static double? ToMilliseconds(double seconds) => double.IsNaN(seconds) ? null : seconds * 1000;
 
-    [LoggerMessage(EventId = 3001, EventName = "ProxyRequestCompleted", Level = LogLevel.Information,
-        Message = "{Method} via route {RouteId} to {ClusterId}/{DestinationId}: {StatusCode} {Outcome} {ForwarderError} in {DurationMs:0.###} ms "
-            + "(upstream {UpstreamMs:0.###} ms, queue {QueueMs:0.###} ms), {RequestBytes} bytes in, {ResponseBytes} bytes out, "
-            + "{Protocol} connection {ConnectionId}, trace {TraceId}")]
+    // Used when the guard's own JSON output is not in use (text format, or Serilog:WriteTo configured).
+    [LoggerMessage(EventId = CompletionLogWriter.EventId, EventName = CompletionLogWriter.EventName, Level = LogLevel.Information,
+        Message = CompletionLogWriter.MessageTemplate)]
     private static partial void LogRequestCompleted(
         ILogger logger,
         string method,

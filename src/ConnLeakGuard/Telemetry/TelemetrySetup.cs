@@ -30,20 +30,27 @@ internal static class TelemetrySetup
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
 
+        // The guard owns standard output unless the operator configured Serilog sinks of their own.
+        var ownOutput = !builder.Configuration.GetSection("Serilog:WriteTo").Exists();
+        var completionLog = new CompletionLogWriter(
+            Console.OpenStandardOutput(), options.LogQueueCapacity, enabled: ownOutput && options.LogFormat == LogFormat.Json);
+        builder.Services.AddSingleton(completionLog);
+        builder.Services.AddHostedService(services => services.GetRequiredService<CompletionLogWriter>());
+
         builder.Services.AddSerilog((services, logger) =>
         {
             logger.ReadFrom.Configuration(builder.Configuration)
                 .Enrich.FromLogContext()
                 .Enrich.With<RequestPathRemover>();
 
-            if (!builder.Configuration.GetSection("Serilog:WriteTo").Exists())
+            if (ownOutput)
             {
                 // Formatting and the write to standard output run on a background thread, so a slow log
                 // reader delays log lines, never requests. Disposing the logger at shutdown flushes the queue.
                 logger.WriteTo.Async(
                     sink => _ = options.LogFormat == LogFormat.Text
-                        ? sink.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture)
-                        : sink.Console(new RenderedCompactJsonFormatter()),
+                        ? sink.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture, syncRoot: completionLog.ConsoleLock)
+                        : sink.Console(new RenderedCompactJsonFormatter(), syncRoot: completionLog.ConsoleLock),
                     bufferSize: options.LogQueueCapacity,
                     blockWhenFull: false,
                     monitor: services.GetRequiredService<LogQueueMonitor>());
