@@ -5,11 +5,13 @@ namespace ConnLeakGuard.Tests.Overload;
 /// <summary>
 /// A well-behaved client that sends one GET at a time through the guard, with keep-alive and a short pause
 /// between requests, until stopped. It counts 200 responses as successes and everything else (another
-/// status, a refused or reset connection, a timeout) as failures, keeping the first few failure messages.
+/// status, a refused or reset connection, a timeout) as failures, keeping the first few failure messages
+/// and the time of every outcome.
 /// </summary>
 internal sealed class HealthyClient
 {
     private readonly List<string> _failures = [];
+    private readonly List<(DateTime At, bool Succeeded)> _outcomes = [];
 
     /// <summary>Requests that got a 200 response.</summary>
     public int Succeeded { get; private set; }
@@ -17,11 +19,18 @@ internal sealed class HealthyClient
     /// <summary>Requests that failed.</summary>
     public int Failed { get; private set; }
 
-    /// <summary>Share of requests that got a 200 response, or 0 before the first request.</summary>
-    public double SuccessRatio => Succeeded + Failed == 0 ? 0 : (double)Succeeded / (Succeeded + Failed);
-
     /// <summary>The first failures, for the assertion message.</summary>
     public string DescribeFailures() => string.Join('\n', _failures);
+
+    /// <summary>
+    /// Counts the outcomes that ended outside every window, each window widened by <paramref name="margin"/>
+    /// on both sides. Read it after <see cref="RunAsync"/> has returned.
+    /// </summary>
+    public (int Succeeded, int Failed) CountOutside(IReadOnlyList<(DateTime From, DateTime To)> windows, TimeSpan margin)
+    {
+        var outside = _outcomes.Where(o => !windows.Any(w => o.At >= w.From - margin && o.At <= w.To + margin)).ToList();
+        return (outside.Count(o => o.Succeeded), outside.Count(o => !o.Succeeded));
+    }
 
     /// <summary>Sends requests to <paramref name="proxy"/> until <paramref name="cancellationToken"/> is cancelled.</summary>
     public async Task RunAsync(IPEndPoint proxy, TimeSpan pause, CancellationToken cancellationToken)
@@ -40,6 +49,7 @@ internal sealed class HealthyClient
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
                     Succeeded++;
+                    _outcomes.Add((DateTime.UtcNow, true));
                 }
                 else
                 {
@@ -65,6 +75,7 @@ internal sealed class HealthyClient
     private void Fail(string message)
     {
         Failed++;
+        _outcomes.Add((DateTime.UtcNow, false));
         if (_failures.Count < 10)
         {
             _failures.Add($"{DateTime.UtcNow:HH:mm:ss.fff} {message}");
