@@ -33,10 +33,20 @@ internal sealed class OutboundConnector
         // waiting for a closing connection to finish counts against the connect timeout.
         await permits.WaitAsync(cancellationToken);
 
+        // The connect itself is bounded by the connect timeout only, because a connect cancelled by the
+        // request can already have reached the upstream. Such a connection completes here and is then
+        // closed through the stream, which releases the permit only after the upstream has closed its side.
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            using var connectTimeout = new CancellationTokenSource(pools.Options.ConnectTimeout, _time);
+            await socket.ConnectAsync(context.DnsEndPoint, connectTimeout.Token);
+        }
+        catch (OperationCanceledException ex)
+        {
+            socket.Dispose();
+            permits.Release();
+            throw new TimeoutException($"Connecting to {destination} timed out after {pools.Options.ConnectTimeout}.", ex);
         }
         catch
         {
@@ -45,6 +55,13 @@ internal sealed class OutboundConnector
             throw;
         }
 
-        return new OutboundConnectionStream(socket, pools.Cluster, destination, permits, _registry, _time, _connectionMetrics);
+        var stream = new OutboundConnectionStream(socket, pools.Cluster, destination, permits, _registry, _time, _connectionMetrics);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            await stream.DisposeAsync();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return stream;
     }
 }

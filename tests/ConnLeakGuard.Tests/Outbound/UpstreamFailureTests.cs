@@ -50,6 +50,52 @@ public sealed class UpstreamFailureTests
     }
 
     [Fact]
+    public async Task FullAcceptQueue_Gets504ConnectTimeout()
+    {
+        // A listener that never accepts: once its accept queue is full, the kernel drops further SYNs, so a
+        // connect hangs until the guard's connect timeout.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var endPoint = (IPEndPoint)listener.LocalEndPoint!;
+        var fillers = new List<Socket>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                fillers.Add(filler);
+                using var attempt = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+                try
+                {
+                    await filler.ConnectAsync(endPoint, attempt.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The queue is full: this SYN was dropped.
+                }
+            }
+
+            await using var guard = await GuardProcess.StartAsync(new Uri($"http://{endPoint}"), new Dictionary<string, string>
+            {
+                ["ConnLeakGuard:Outbound:ConnectTimeout"] = "1s",
+            });
+            using var client = new HttpClient { BaseAddress = guard.ProxyUri };
+
+            var stopwatch = Stopwatch.StartNew();
+            using var response = await client.GetAsync("/");
+
+            Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+            Assert.True(stopwatch.Elapsed >= TimeSpan.FromSeconds(0.9), $"504 after {stopwatch.Elapsed}");
+            Assert.Equal(1, (await guard.ScrapeAsync()).Sum("connleakguard_outbound_failures_total", ("kind", "connect_timeout")));
+        }
+        finally
+        {
+            fillers.ForEach(f => f.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task ClientDisconnect_AbortsUpstreamRequest()
     {
         await using var upstream = await TestUpstream.StartAsync();
