@@ -56,9 +56,26 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
         using var timer = new PeriodicTimer(Period, _time);
         var sweeps = 0;
 
+        var failing = false;
+
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            Sweep();
+            // A failed sweep (an allocation failure under a heap limit, for one) must not stop the host, which
+            // is what an exception leaving a background service does. The first of a run of failures is logged.
+            try
+            {
+                Sweep();
+                failing = false;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (!failing)
+                {
+                    _limitLog.SweepFailed(ex);
+                }
+
+                failing = true;
+            }
 
             if (++sweeps % SuppressedSummaryEvery == 0)
             {

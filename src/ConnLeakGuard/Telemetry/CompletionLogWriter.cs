@@ -156,11 +156,21 @@ internal sealed class CompletionLogWriter : IHostedLifecycleService, IDisposable
     /// <inheritdoc />
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Drains the queue once the server has finished its last requests.</summary>
+    /// <summary>
+    /// Drains the queue once the server has finished its last requests. When the host's shutdown timeout
+    /// ends the wait first, the lines still queued are lost.
+    /// </summary>
     public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Interlocked.Add(ref _dropped, _queue.Reader.Count);
+        }
     }
 
     /// <inheritdoc />

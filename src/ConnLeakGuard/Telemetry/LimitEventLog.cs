@@ -70,6 +70,9 @@ internal sealed partial class LimitEventLog : IDisposable
         }
     }
 
+    /// <summary>Logs a deadline sweep that failed; the sweeper logs only the first of a run of failures.</summary>
+    public void SweepFailed(Exception exception) => LogSweepFailed(_logger, exception);
+
     /// <inheritdoc />
     public void Dispose() => _limiter.Dispose();
 
@@ -96,6 +99,10 @@ internal sealed partial class LimitEventLog : IDisposable
     [LoggerMessage(EventId = 2003, EventName = "KestrelLimitEnforced", Level = LogLevel.Information,
         Message = "Connection closed by limit {Reason} (status {StatusCode}) on port {LocalPort}")]
     private static partial void LogKestrelLimit(ILogger logger, string reason, int? statusCode, int localPort);
+
+    [LoggerMessage(EventId = 2005, EventName = "DeadlineSweepFailed", Level = LogLevel.Error,
+        Message = "Deadline sweep of client connections failed; deadlines are checked again at the next sweep")]
+    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2004, EventName = "LimitEventsSuppressed", Level = LogLevel.Warning,
         Message = "{Count} further limit events were not logged because of the log rate limit; the counters include them")]
