@@ -16,8 +16,8 @@ internal sealed class GuardOptions
     public LogFormat LogFormat { get; set; } = LogFormat.Json;
 
     /// <summary>
-    /// Log events that may wait for a background writer (Serilog's, and the one for per-request completion
-    /// lines, each with this capacity); events beyond it are dropped and counted
+    /// Log events that may wait for a background writer. Serilog's queue and the queue of per-request
+    /// completion lines each have this capacity. Events beyond it are dropped and counted
     /// (<c>connleakguard_log_events_dropped_total</c>) rather than slowing requests down. Default 10,000,
     /// about one second of request lines at 10,000 requests per second and at most about 10 MiB. nginx
     /// buffers access log lines the same way (<c>access_log ... buffer=</c>), and Envoy writes its access

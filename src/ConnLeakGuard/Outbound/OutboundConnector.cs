@@ -42,16 +42,15 @@ internal sealed class OutboundConnector
             using var connectTimeout = new CancellationTokenSource(pools.Options.ConnectTimeout, _time);
             await socket.ConnectAsync(context.DnsEndPoint, connectTimeout.Token);
         }
-        catch (OperationCanceledException ex)
+        catch (Exception ex)
         {
             socket.Dispose();
             permits.Release();
-            throw new TimeoutException($"Connecting to {destination} timed out after {pools.Options.ConnectTimeout}.", ex);
-        }
-        catch
-        {
-            socket.Dispose();
-            permits.Release();
+            if (ex is OperationCanceledException)
+            {
+                throw new TimeoutException($"Connecting to {destination} timed out after {pools.Options.ConnectTimeout}.", ex);
+            }
+
             throw;
         }
 

@@ -123,7 +123,7 @@ internal sealed class CompletionLogWriter : IHostedLifecycleService, IDisposable
     /// <summary>Queues one line; returns false and counts it when the queue is full or the writer has stopped.</summary>
     public bool TryWrite(in CompletionLogEntry entry)
     {
-        // In the channel's Wait mode, TryWrite never waits: it fails at once when the queue is full.
+        // The channel's Wait mode applies to WriteAsync only, so TryWrite returns false at once on a full queue.
         if (_queue.Writer.TryWrite(entry))
         {
             return true;
