@@ -1,7 +1,10 @@
 """HTTP/2 load with h2load against the guard's h2c (prior knowledge) listener."""
 
+import json
+import os
 import re
 import subprocess
+from collections import Counter
 
 from .results import Result
 
@@ -31,6 +34,7 @@ def run_h2load(context):
         guard.url("/h2load"),
     ]
     peak_before = guard.sampler.peak_rss_kib()
+    log_offset = os.path.getsize(guard.process.log_path)
     try:
         completed = subprocess.run(argv, capture_output=True, text=True, timeout=90)
         output = completed.stdout + completed.stderr
@@ -48,14 +52,17 @@ def run_h2load(context):
 
     total, _, done, succeeded, failed, errored, timed_out = (int(value) for value in requests.groups())
     ok_2xx = int(statuses.group(1))
+    status_text = f"{statuses.group(3)} 4xx, {statuses.group(4)} 5xx"
     rate = _RATE.search(output)
     rate_text = f", {float(rate.group(3)):.0f} req/s" if rate else ""
 
     results = [
         Result.of(group, "requests succeeded", succeeded == total and failed == 0 and errored == 0 and timed_out == 0,
-                  f"{succeeded}/{total} succeeded, {failed} failed, {errored} errored, {timed_out} timeout{rate_text}",
+                  f"{succeeded}/{total} succeeded, {failed} failed, {errored} errored, {timed_out} timeout{rate_text}"
+                  + _failure_detail(guard, log_offset, ok_2xx < total),
                   f"{total}/{total}"),
-        Result.of(group, "2xx responses", ok_2xx == total, f"{ok_2xx}/{total} 2xx (done {done})", f"{total}/{total}"),
+        Result.of(group, "2xx responses", ok_2xx == total, f"{ok_2xx}/{total} 2xx, {status_text} (done {done})",
+                  f"{total}/{total}"),
     ]
 
     alive = guard.process.is_running() and guard.live_status() == 200
@@ -66,3 +73,31 @@ def run_h2load(context):
                              f"{peak_mib:.0f} MiB (before h2load {((peak_before or 0) / 1024):.0f} MiB)",
                              f"<= {context.memory_limit_mib} MiB"))
     return results
+
+
+def _failure_detail(guard, log_offset, any_failed):
+    """Return the guard's completion lines (event 3001) with a status of 400 or more, counted by status,
+    outcome and forwarder error, so that a rare failure names its cause in the CI output.
+
+    Reads only the lines written after log_offset. Returns an empty string when any_failed is false.
+    """
+    if not any_failed:
+        return ""
+
+    outcomes = Counter()
+    with open(guard.process.log_path, "rb") as log:
+        log.seek(log_offset)
+        for raw in log:
+            if b'"ProxyRequestCompleted"' not in raw:
+                continue
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if line.get("StatusCode", 0) >= 400:
+                outcomes[(line.get("StatusCode"), line.get("Outcome"), line.get("ForwarderError"))] += 1
+
+    if not outcomes:
+        return "; the guard logged no completion line with a status of 400 or more"
+    listed = ", ".join(f"{count} x {status} {outcome} {error}" for (status, outcome, error), count in outcomes.most_common(5))
+    return f"; guard completion lines: {listed}"
