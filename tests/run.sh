@@ -58,9 +58,13 @@ run_suite conformance bash tests/conformance/run.sh
 run_suite prometheus bash tests/prometheus/run.sh
 run_suite deploy bash deploy/validate.sh
 
-# CI shows only the end of this output, so the failed tests and their first lines of error come last.
+# CI shows only the end of this output, so the failed tests and their first lines of error come last,
+# followed by the failed checks of the suites.
 for log in "$log_dir"/ConnLeakGuard*.log; do
     awk '/^  (Passed|Skipped) / { show = 0 } /^  Failed / { show = 1; n = 0 } show && n++ < 25' "$log"
+done
+for suite in conformance prometheus deploy; do
+    grep -E '^ *FAIL[: ]' "$log_dir/$suite.log" 2>/dev/null | sed "s/^ */$suite: /"
 done
 
 echo
