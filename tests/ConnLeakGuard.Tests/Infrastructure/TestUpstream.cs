@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -65,13 +66,28 @@ public sealed class TestUpstream : IAsyncDisposable
                 listen.Use(next => async connection =>
                 {
                     upstream!.OnConnectionOpened();
+
+                    // Kestrel sends its FIN as soon as the server completes its output, which can be
+                    // milliseconds before this middleware returns. The guard may open a replacement as soon
+                    // as it detects that FIN, so the count drops when the output completes.
+                    var closed = 0;
+                    void OnClosed()
+                    {
+                        if (Interlocked.Exchange(ref closed, 1) == 0)
+                        {
+                            Interlocked.Decrement(ref upstream._openConnections);
+                        }
+                    }
+
+                    var transport = connection.Transport;
+                    connection.Transport = new DuplexPipe(transport.Input, new CompletionNotifyingPipeWriter(transport.Output, OnClosed));
                     try
                     {
                         await next(connection);
                     }
                     finally
                     {
-                        Interlocked.Decrement(ref upstream._openConnections);
+                        OnClosed();
                     }
                 });
             });
@@ -144,5 +160,45 @@ public sealed class TestUpstream : IAsyncDisposable
         {
             CountAbort();
         }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    // Forwards every call to the transport's writer and calls `completed` when the writer is completed.
+    private sealed class CompletionNotifyingPipeWriter(PipeWriter inner, Action completed) : PipeWriter
+    {
+        public override bool CanGetUnflushedBytes => inner.CanGetUnflushedBytes;
+
+        public override long UnflushedBytes => inner.UnflushedBytes;
+
+        public override void Advance(int bytes) => inner.Advance(bytes);
+
+        public override void CancelPendingFlush() => inner.CancelPendingFlush();
+
+        public override void Complete(Exception? exception = null)
+        {
+            completed();
+            inner.Complete(exception);
+        }
+
+        public override ValueTask CompleteAsync(Exception? exception = null)
+        {
+            completed();
+            return inner.CompleteAsync(exception);
+        }
+
+        public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public override Memory<byte> GetMemory(int sizeHint = 0) => inner.GetMemory(sizeHint);
+
+        public override Span<byte> GetSpan(int sizeHint = 0) => inner.GetSpan(sizeHint);
+
+        public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(source, cancellationToken);
     }
 }
