@@ -55,7 +55,6 @@ internal sealed class InboundDeadlineSweeper : BackgroundService
     {
         using var timer = new PeriodicTimer(Period, _time);
         var sweeps = 0;
-
         var failing = false;
 
         while (await timer.WaitForNextTickAsync(stoppingToken))

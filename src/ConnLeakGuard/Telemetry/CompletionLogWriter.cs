@@ -272,6 +272,8 @@ internal sealed class CompletionLogWriter : IHostedLifecycleService, IDisposable
     // Renders the message as Serilog renders the template: strings in quotes, missing values as null.
     private ReadOnlySpan<char> RenderMessage(in CompletionLogEntry entry, ReadOnlySpan<char> traceId)
     {
+        ReadOnlySpan<char> traceQuote = traceId.IsEmpty ? "" : "\"";
+        ReadOnlySpan<char> trace = traceId.IsEmpty ? "null" : traceId;
         while (true)
         {
             var destination = _messageBuffer.AsSpan();
@@ -281,22 +283,10 @@ internal sealed class CompletionLogWriter : IHostedLifecycleService, IDisposable
                 + $"{entry.StatusCode} {new Quoted(entry.Outcome)} {new Quoted(entry.ForwarderError)} in {entry.DurationMs:0.###} ms "
                 + $"(upstream {new Number(entry.UpstreamMs)} ms, queue {new Number(entry.QueueMs)} ms), "
                 + $"{new Number(entry.RequestBytes)} bytes in, {new Number(entry.ResponseBytes)} bytes out, "
-                + $"{new Quoted(entry.Protocol)} connection {new Quoted(entry.ConnectionId)}, trace ",
+                + $"{new Quoted(entry.Protocol)} connection {new Quoted(entry.ConnectionId)}, trace {traceQuote}{trace}{traceQuote}",
                 out var written))
             {
-                var rest = destination[written..];
-                if (traceId.IsEmpty && TryWriteNull(rest, out var nullLength))
-                {
-                    return destination[..(written + nullLength)];
-                }
-
-                if (!traceId.IsEmpty && rest.Length >= traceId.Length + 2)
-                {
-                    rest[0] = '"';
-                    traceId.CopyTo(rest[1..]);
-                    rest[traceId.Length + 1] = '"';
-                    return destination[..(written + traceId.Length + 2)];
-                }
+                return destination[..written];
             }
 
             // Long route or cluster ids: grow once for this and later lines.

@@ -14,10 +14,10 @@ internal sealed class HealthyClient
     private readonly List<(DateTime At, bool Succeeded)> _outcomes = [];
 
     /// <summary>Requests that got a 200 response.</summary>
-    public int Succeeded { get; private set; }
+    public int Succeeded => _outcomes.Count(o => o.Succeeded);
 
     /// <summary>Requests that failed.</summary>
-    public int Failed { get; private set; }
+    public int Failed => _outcomes.Count - Succeeded;
 
     /// <summary>The first failures, for the assertion message.</summary>
     public string DescribeFailures() => string.Join('\n', _failures);
@@ -48,7 +48,6 @@ internal sealed class HealthyClient
                 using var response = await client.GetAsync(new Uri("/healthy", UriKind.Relative), CancellationToken.None);
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    Succeeded++;
                     _outcomes.Add((DateTime.UtcNow, true));
                 }
                 else
@@ -74,7 +73,6 @@ internal sealed class HealthyClient
 
     private void Fail(string message)
     {
-        Failed++;
         _outcomes.Add((DateTime.UtcNow, false));
         if (_failures.Count < 10)
         {

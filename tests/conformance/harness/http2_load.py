@@ -4,6 +4,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from collections import Counter
 
 from .results import Result
@@ -76,13 +77,16 @@ def run_h2load(context):
 
 
 def _failure_detail(guard, log_offset, any_failed):
-    """Return the guard's completion lines (event 3001) with a status of 400 or more, counted by status,
-    outcome and forwarder error, so that a rare failure names its cause in the CI output.
+    """Return a detail suffix that counts the guard's completion lines (event 3001) with a status of 400
+    or more by status, outcome and forwarder error, so that a rare failure names its cause in the CI output.
 
     Reads only the lines written after log_offset. Returns an empty string when any_failed is false.
     """
     if not any_failed:
         return ""
+
+    # The guard writes completion lines from a background queue, so the last ones can trail h2load's exit.
+    time.sleep(1)
 
     outcomes = Counter()
     with open(guard.process.log_path, "rb") as log:
